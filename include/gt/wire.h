@@ -1,0 +1,107 @@
+/* gt/wire.h — Gadgetron/ISMRMRD wire protocol codec (protocol.md §1).
+ *
+ * No sockets here: the decoder eats bytes from any source and yields whole
+ * frames; the encoders append bytes to a gt_buf. Everything little-endian.
+ *
+ * Decoder: resumable across partial reads. Each frame is read in phases
+ * (id, fixed header, checked lengths, then body); every length is checked
+ * against gt_wire_limits *before* anything is allocated. After an error the
+ * decoder is poisoned: every later call returns the same error.
+ *
+ * Ownership: a decoded gt_frame owns its payload; gt_frame_fini frees it.
+ * Moving a payload out (e.g. f->acq) and setting the field to NULL is fine.
+ * A decoder/encoder is used by one thread at a time. */
+#ifndef GT_WIRE_H
+#define GT_WIRE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "gt/buf.h"
+#include "gt/mrd.h"
+
+enum gt_wire_id {
+    GT_ID_FILENAME = 1,
+    GT_ID_CONFIG = 2,
+    GT_ID_HEADER = 3,
+    GT_ID_CLOSE = 4,
+    GT_ID_TEXT = 5,
+    GT_ID_QUERY = 6,
+    GT_ID_RESPONSE = 7,
+    GT_ID_ERROR = 8,
+    GT_ID_ACQUISITION = 1008,
+    GT_ID_DICOM = 1018,
+    GT_ID_DEPENDENCY_QUERY = 1019,
+    GT_ID_IMAGE = 1022,
+    GT_ID_RECONDATA = 1023,
+    GT_ID_IMAGE_ARRAY = 1024,
+    GT_ID_WAVEFORM = 1026,
+    GT_ID_BUCKET = 1050,
+};
+
+#define GT_WIRE_FILENAME_LEN 1024
+
+/* Upper bounds checked before allocation. gt_wire_limits_default() gives
+ * values generous for clinical data and safe for a server. */
+typedef struct gt_wire_limits {
+    uint64_t max_text;        /* CONFIG, HEADER, TEXT, QUERY, RESPONSE, ERROR, 1019 bodies */
+    uint64_t max_acq_bytes;   /* trajectory + data of one acquisition */
+    uint64_t max_image_bytes; /* pixels of one image */
+    uint64_t max_attr;        /* image attribute XML */
+    uint64_t max_wave_bytes;  /* waveform samples */
+} gt_wire_limits;
+
+void gt_wire_limits_default(gt_wire_limits *l);
+/* Human name of a message id ("ACQUISITION"), or "UNKNOWN". */
+const char *gt_wire_id_name(uint16_t id);
+
+typedef struct gt_frame {
+    uint16_t id;
+    /* FILENAME: name up to the first NUL; CONFIG/HEADER/TEXT/ERROR/
+     * DEPENDENCY_QUERY/QUERY/RESPONSE: body with trailing NULs stripped.
+     * Always NUL terminated; owned. NULL for other ids. */
+    char *text;
+    size_t text_len;
+    uint64_t reserved;       /* QUERY */
+    uint64_t correlation_id; /* QUERY, RESPONSE */
+    gt_acq *acq;             /* ACQUISITION, owned */
+    gt_image *image;         /* IMAGE, owned */
+    gt_wave *wave;           /* WAVEFORM, owned */
+} gt_frame;
+
+void gt_frame_fini(gt_frame *f); /* frees payloads, zeroes the frame */
+
+typedef struct gt_decoder gt_decoder;
+
+int gt_decoder_create(const gt_wire_limits *limits, gt_decoder **out); /* NULL limits = defaults */
+void gt_decoder_destroy(gt_decoder *d);
+
+/* Consumes bytes from p[0..n). Sets *used to the bytes consumed.
+ * Returns 1 when a frame was completed into *f (more may follow: call
+ * again with the rest), 0 when all input was consumed without finishing a
+ * frame, or a negative error:
+ *   GT_EPROTO       unknown message id, bad reserved field, compressed
+ *                   acquisition (flags 53/54), inconsistent header
+ *   GT_ETOOBIG      a length over the limits
+ *   GT_ENOMEM
+ * with a gt_err detail suitable for the client. */
+int gt_decoder_feed(gt_decoder *d, const uint8_t *p, size_t n, size_t *used, gt_frame *f);
+/* 1 if the decoder holds a partial frame (EOF now would truncate it). */
+int gt_decoder_partial(const gt_decoder *d);
+
+/* Encoders: append one complete frame to b. */
+int gt_wire_put_filename(gt_buf *b, const char *name); /* GT_EINVAL if >= 1024 bytes */
+int gt_wire_put_config(gt_buf *b, const char *xml, size_t len);
+int gt_wire_put_header(gt_buf *b, const char *xml, size_t len);
+int gt_wire_put_close(gt_buf *b);
+int gt_wire_put_text(gt_buf *b, const char *s, size_t len);
+int gt_wire_put_query(gt_buf *b, uint64_t correlation_id, const char *q, size_t len);
+int gt_wire_put_response(gt_buf *b, uint64_t correlation_id, const char *s, size_t len);
+int gt_wire_put_error(gt_buf *b, const char *s, size_t len);
+int gt_wire_put_dependency_query(gt_buf *b, const char *xml, size_t len);
+int gt_wire_put_acq(gt_buf *b, const gt_acq *a);
+/* Writes attr_len = strlen(attr)+1 with the NUL (C++ Gadgetron convention)
+ * and sets attribute_string_len to match; 0 and no bytes when no attr. */
+int gt_wire_put_image(gt_buf *b, const gt_image *im);
+int gt_wire_put_wave(gt_buf *b, const gt_wave *w);
+
+#endif
