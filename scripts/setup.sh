@@ -7,7 +7,7 @@ set -euo pipefail
 PKGS=(
   build-essential cmake pkg-config
   libuv1-dev libjansson-dev libxml2-dev libhdf5-dev
-  libismrmrd-dev ismrmrd-tools
+  libismrmrd-dev ismrmrd-tools hdf5-tools
   libfftw3-dev libopenblas-dev liblapacke-dev
   libcriterion-dev libpng-dev
   libmicrohttpd-dev libcurl4-openssl-dev

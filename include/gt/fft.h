@@ -32,4 +32,17 @@ int gt_ifftshift_host(gt_cf *data, int rank, const size_t *n, size_t batch);
 /* Number of threads FFTW may use per transform (default 1); 0 = all cores. */
 void gt_fft_set_threads(int n);
 
+/* ---- additions (num module) ---------------------------------------------- */
+/* Plain (uncentered) unitary FFT on host memory; arguments as gt_fftc_host. */
+int gt_fft_host(gt_cf *data, int rank, const size_t *n, size_t batch, int dir);
+/* CPU plan cache statistics (for tests and diagnostics). Any pointer may be
+ * NULL. Thread safe. */
+void gt_fft_cache_stats(size_t *plans, size_t *hits, size_t *misses);
+/* Destroys all cached CPU plans that are not in use. Thread safe. */
+void gt_fft_cache_clear(void);
+/* Planning rigour: FFTW_ESTIMATE (default, deterministic) unless the
+ * environment has GT_FFTW_MEASURE=1 at the first transform, or this is called
+ * with measure != 0 (affects plans created afterwards). */
+void gt_fft_set_measure(int measure);
+
 #endif

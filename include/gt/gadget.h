@@ -33,6 +33,11 @@ typedef struct gt_emitter gt_emitter;
 /* Sends m downstream; takes m (also on failure). Fails with GT_ECLOSED when
  * the stream is shutting down; the gadget should then return that error. */
 int gt_emit(gt_emitter *out, gt_msg *m);
+/* An emitter over a callback (the pipeline makes one per stage; tests use
+ * one to run a gadget alone). fn takes m, also on failure. */
+typedef int (*gt_emit_fn)(void *user, gt_msg *m);
+int gt_emitter_create(gt_emit_fn fn, void *user, gt_emitter **out);
+void gt_emitter_destroy(gt_emitter *e); /* NULL safe */
 
 typedef struct gt_prop_spec {
     const char *name;

@@ -79,13 +79,22 @@ void gt_decoder_destroy(gt_decoder *d);
  * Returns 1 when a frame was completed into *f (more may follow: call
  * again with the rest), 0 when all input was consumed without finishing a
  * frame, or a negative error:
- *   GT_EPROTO       unknown message id, bad reserved field, compressed
- *                   acquisition (flags 53/54), inconsistent header
- *   GT_ETOOBIG      a length over the limits
+ *   GT_EPROTO       unknown message id (or one this decoder does not read:
+ *                   1018, 1023, 1024, 1050), QUERY reserved field != 0,
+ *                   compressed acquisition (flags 53/54), inconsistent
+ *                   header (acquisition trajectory_dimensions > 16 or
+ *                   discard_pre + discard_post > number_of_samples; image
+ *                   data_type not 1..8)
+ *   GT_ETOOBIG      a length over the limits (checked before allocating)
  *   GT_ENOMEM
- * with a gt_err detail suitable for the client. */
+ * with a gt_err detail suitable for the client, naming the field and limit.
+ * On 1, *f is overwritten (not freed first) and owned by the caller; on 0 or
+ * an error *f is untouched. On an error *used counts the bytes consumed up
+ * to the bad frame. Decoded images keep head.attribute_string_len as sent;
+ * their attr has trailing NULs stripped (NULL when nothing is left). */
 int gt_decoder_feed(gt_decoder *d, const uint8_t *p, size_t n, size_t *used, gt_frame *f);
-/* 1 if the decoder holds a partial frame (EOF now would truncate it). */
+/* 1 if the decoder holds a partial frame (EOF now would truncate it);
+ * 0 between frames and after an error. */
 int gt_decoder_partial(const gt_decoder *d);
 
 /* Encoders: append one complete frame to b. */

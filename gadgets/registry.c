@@ -1,0 +1,51 @@
+/* The static table of built-in gadget classes (gt/gadget.h). Each class is
+ * defined in its own file in this directory. */
+#include "gt/gadget.h"
+
+#include <string.h>
+
+extern const gt_gadget_class gt_gadget_cls_remove_ro_oversampling;
+extern const gt_gadget_class gt_gadget_cls_acc_trigger;
+extern const gt_gadget_class gt_gadget_cls_bucket_to_buffer;
+extern const gt_gadget_class gt_gadget_cls_simple_recon;
+extern const gt_gadget_class gt_gadget_cls_image_array_split;
+extern const gt_gadget_class gt_gadget_cls_extract;
+extern const gt_gadget_class gt_gadget_cls_complex_to_float;
+extern const gt_gadget_class gt_gadget_cls_float_to_ushort;
+extern const gt_gadget_class gt_gadget_cls_float_to_short;
+extern const gt_gadget_class gt_gadget_cls_image_finish;
+extern const gt_gadget_class gt_gadget_cls_acquisition_passthrough;
+extern const gt_gadget_class gt_gadget_cls_noise_summary;
+
+static const gt_gadget_class *const classes[] = {
+    &gt_gadget_cls_remove_ro_oversampling,
+    &gt_gadget_cls_acc_trigger,
+    &gt_gadget_cls_bucket_to_buffer,
+    &gt_gadget_cls_simple_recon,
+    &gt_gadget_cls_image_array_split,
+    &gt_gadget_cls_extract,
+    &gt_gadget_cls_complex_to_float,
+    &gt_gadget_cls_float_to_ushort,
+    &gt_gadget_cls_float_to_short,
+    &gt_gadget_cls_image_finish,
+    &gt_gadget_cls_acquisition_passthrough,
+    &gt_gadget_cls_noise_summary,
+    NULL,
+};
+
+const gt_gadget_class *gt_gadget_find(const char *classname)
+{
+    if (!classname)
+        return NULL;
+    for (size_t i = 0; classes[i]; i++) {
+        const gt_gadget_class *c = classes[i];
+        if (strcmp(c->classname, classname) == 0)
+            return c;
+        for (size_t j = 0; c->aliases && c->aliases[j]; j++)
+            if (strcmp(c->aliases[j], classname) == 0)
+                return c;
+    }
+    return NULL;
+}
+
+const gt_gadget_class *const *gt_gadget_all(void) { return classes; }

@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Runs the whole test suite: installs missing packages, builds, and runs
+# ctest twice — a normal build, then an AddressSanitizer + UBSan build of
+# the CPU path. Usage: scripts/test.sh [--no-sanitize] [ctest args...]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+sanitize=1
+if [ "${1:-}" = "--no-sanitize" ]; then sanitize=0; shift; fi
+jobs=$(nproc 2>/dev/null || echo 2)
+
+bash scripts/setup.sh
+
+run_suite() { # build-dir, extra cmake args...
+  local dir=$1; shift
+  echo "== configure $dir $*"
+  cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo "$@" >/dev/null
+  echo "== build $dir"
+  cmake --build "$dir" -j"$jobs"
+  echo "== test $dir"
+  ctest --test-dir "$dir" --output-on-failure --timeout 600 "${CTEST_ARGS[@]}"
+}
+
+CTEST_ARGS=("$@")
+run_suite build
+if [ "$sanitize" = 1 ]; then
+  # CUDA off: the sanitizers cover the CPU path; leak checking on.
+  ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+    run_suite build-asan -DGT_CUDA=OFF -DGT_SANITIZE=address,undefined
+fi
+echo "== all tests passed"
