@@ -62,8 +62,7 @@ static int acc_init(gt_gadget *g)
         (rc = gt_prop_long(g, "n_acquisitions_before_ongoing_trigger", &b)) < 0)
         return rc;
     if (a < 1 || b < 1)
-        return gt_err_set(GT_ECONFIG, "Gadget '%s': n_acquisitions_before_* must be >= 1",
-                          g->name);
+        return gt_err_set(GT_ECONFIG, "Gadget '%s': n_acquisitions_before_* must be >= 1", g->name);
     st->n_first = (unsigned long)a;
     st->n_ongoing = (unsigned long)b;
     return 0;
@@ -238,8 +237,8 @@ static int acc_process(gt_gadget *g, gt_msg *m, gt_emitter *out)
     }
     int to_ref = gt_acq_flag(h, GT_ACQ_IS_PARALLEL_CALIBRATION) ||
                  gt_acq_flag(h, GT_ACQ_IS_PARALLEL_CALIBRATION_AND_IMAGING);
-    int to_data = !gt_acq_flag(h, GT_ACQ_IS_PARALLEL_CALIBRATION) &&
-                  !gt_acq_flag(h, GT_ACQ_IS_PHASECORR);
+    int to_data =
+        !gt_acq_flag(h, GT_ACQ_IS_PARALLEL_CALIBRATION) && !gt_acq_flag(h, GT_ACQ_IS_PHASECORR);
     gt_acq *a = take_body(m, clone_acq); /* h is invalid from here */
     if (!a)
         return GT_ENOMEM;

@@ -26,7 +26,18 @@ typedef struct b2b_state {
     int split_slices, ignore_segment, verbose;
 } b2b_state;
 
-enum { ST_E1, ST_E2, ST_SLICE, ST_PHASE, ST_CONTRAST, ST_REP, ST_SET, ST_SEGMENT, ST_AVERAGE, ST_N };
+enum {
+    ST_E1,
+    ST_E2,
+    ST_SLICE,
+    ST_PHASE,
+    ST_CONTRAST,
+    ST_REP,
+    ST_SET,
+    ST_SEGMENT,
+    ST_AVERAGE,
+    ST_N
+};
 
 typedef struct stats {
     int any;
@@ -58,24 +69,32 @@ static int b2b_init(gt_gadget *g)
         (rc = gt_prop_bool(g, "ignore_segment", &st->ignore_segment)) < 0 ||
         (rc = gt_prop_bool(g, "verbose", &st->verbose)) < 0)
         return rc;
-    const gt_dim ok[] = {GT_DIM_NONE, GT_DIM_AVERAGE, GT_DIM_CONTRAST, GT_DIM_PHASE,
-                         GT_DIM_REPETITION, GT_DIM_SET, GT_DIM_SEGMENT, GT_DIM_SLICE};
+    const gt_dim ok[] = {GT_DIM_NONE,       GT_DIM_AVERAGE, GT_DIM_CONTRAST, GT_DIM_PHASE,
+                         GT_DIM_REPETITION, GT_DIM_SET,     GT_DIM_SEGMENT,  GT_DIM_SLICE};
     int nok = 0, sok = 0;
     for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) {
         nok |= st->ndim == ok[i];
         sok |= st->sdim == ok[i];
     }
     if (!nok || !sok)
-        return gt_err_set(GT_ECONFIG, "Gadget '%s': N_dimension/S_dimension must be one of "
-                                      "average, contrast, phase, repetition, set, segment, "
-                                      "slice or none", g->name);
+        return gt_err_set(GT_ECONFIG,
+                          "Gadget '%s': N_dimension/S_dimension must be one of "
+                          "average, contrast, phase, repetition, set, segment, "
+                          "slice or none",
+                          g->name);
     return 0;
 }
 
 static void stats_add(stats *s, const ISMRMRD_EncodingCounters *i)
 {
-    const uint16_t v[ST_N] = {i->kspace_encode_step_1, i->kspace_encode_step_2, i->slice,
-                              i->phase, i->contrast, i->repetition, i->set, i->segment,
+    const uint16_t v[ST_N] = {i->kspace_encode_step_1,
+                              i->kspace_encode_step_2,
+                              i->slice,
+                              i->phase,
+                              i->contrast,
+                              i->repetition,
+                              i->set,
+                              i->segment,
                               i->average};
     for (int f = 0; f < ST_N; f++) {
         if (!s->any || v[f] < s->lo[f])
@@ -86,9 +105,15 @@ static void stats_add(stats *s, const ISMRMRD_EncodingCounters *i)
     s->any = 1;
 }
 
-static size_t srange(const stats *s, int f) { return s->any ? (size_t)(s->hi[f] - s->lo[f]) + 1 : 1; }
+static size_t srange(const stats *s, int f)
+{
+    return s->any ? (size_t)(s->hi[f] - s->lo[f]) + 1 : 1;
+}
 
-static size_t lrange(const gt_mrd_limit *l) { return (size_t)(l->max >= l->min ? l->max - l->min : 0) + 1; }
+static size_t lrange(const gt_mrd_limit *l)
+{
+    return (size_t)(l->max >= l->min ? l->max - l->min : 0) + 1;
+}
 
 /* Index value of an N/S dimension (slice and none give 0). */
 static uint16_t dim_key(gt_dim d, const ISMRMRD_EncodingCounters *i)
@@ -124,13 +149,26 @@ static void make_key(const b2b_state *st, const ISMRMRD_EncodingCounters *i, uin
     const gt_dim dims[2] = {st->ndim, st->sdim};
     for (int j = 0; j < 2; j++) {
         switch (dims[j]) {
-        case GT_DIM_AVERAGE: k[0] = 0; break;
-        case GT_DIM_CONTRAST: k[2] = 0; break;
-        case GT_DIM_PHASE: k[3] = 0; break;
-        case GT_DIM_REPETITION: k[4] = 0; break;
-        case GT_DIM_SET: k[5] = 0; break;
-        case GT_DIM_SEGMENT: k[6] = 0; break;
-        default: break;
+        case GT_DIM_AVERAGE:
+            k[0] = 0;
+            break;
+        case GT_DIM_CONTRAST:
+            k[2] = 0;
+            break;
+        case GT_DIM_PHASE:
+            k[3] = 0;
+            break;
+        case GT_DIM_REPETITION:
+            k[4] = 0;
+            break;
+        case GT_DIM_SET:
+            k[5] = 0;
+            break;
+        case GT_DIM_SEGMENT:
+            k[6] = 0;
+            break;
+        default:
+            break;
         }
     }
     if (!st->split_slices)
@@ -190,8 +228,8 @@ static void limit_or_matrix(const gt_mrd_limit *l, uint16_t m, uint16_t out[3])
     }
 }
 
-static int make_sampling(const gt_mrd_encoding *e, const ISMRMRD_AcquisitionHeader *h,
-                         int forref, gt_sampling *s)
+static int make_sampling(const gt_mrd_encoding *e, const ISMRMRD_AcquisitionHeader *h, int forref,
+                         gt_sampling *s)
 {
     memset(s, 0, sizeof *s);
     for (int i = 0; i < 3; i++) {
@@ -240,8 +278,8 @@ static int make_buffer(const work *w, const gt_mrd_encoding *e, const stats *s,
     const b2b_state *st = w->st;
     size_t ns = h->number_of_samples, trim = (size_t)h->discard_pre + h->discard_post;
     if (trim > ns)
-        return gt_err_set(GT_EDATA, "readout %u discards %zu of %zu samples", h->scan_counter,
-                          trim, ns);
+        return gt_err_set(GT_EDATA, "readout %u discards %zu of %zu samples", h->scan_counter, trim,
+                          ns);
     size_t d[7];
     d[0] = ((is_cart(e) || is_epi(e)) && e->has_parallel) ? ns : ns - trim;
     d[1] = size_e(e, s, forref, 1);
@@ -289,11 +327,11 @@ static int place(const work *w, const gt_mrd_encoding *e, const stats *s, gt_dat
     const size_t *d = b->data.dims;
     size_t ns = h->number_of_samples, trim = (size_t)h->discard_pre + h->discard_post;
     if (trim > ns)
-        return gt_err_set(GT_EDATA, "readout %u discards %zu of %zu samples", h->scan_counter,
-                          trim, ns);
+        return gt_err_set(GT_EDATA, "readout %u discards %zu of %zu samples", h->scan_counter, trim,
+                          ns);
     if (h->active_channels != d[3])
-        return gt_err_set(GT_EDATA, "readout %u has %u channels, its buffer %zu",
-                          h->scan_counter, h->active_channels, d[3]);
+        return gt_err_set(GT_EDATA, "readout %u has %u channels, its buffer %zu", h->scan_counter,
+                          h->active_channels, d[3]);
     long long npts = (long long)(ns - trim), offset = 0;
     if (is_cart(e) || is_epi(e)) {
         if (ns == d[0] && (h->center_sample == ns / 2 || h->center_sample >= ns))
@@ -334,13 +372,15 @@ static int place(const work *w, const gt_mrd_encoding *e, const stats *s, gt_dat
         if (ev[a2] >= 0 && (size_t)ev[a2] < d[1 + a2])
             continue;
         if (lim[a2]->present && raw[a2] >= lim[a2]->min && raw[a2] <= lim[a2]->max) {
-            gt_log(GT_LOG_WARN, "readout %u is inside the encoding limits but outside the "
-                                "encoded matrix for kspace_encode_step_%d: %ld of %zu",
+            gt_log(GT_LOG_WARN,
+                   "readout %u is inside the encoding limits but outside the "
+                   "encoded matrix for kspace_encode_step_%d: %ld of %zu",
                    h->scan_counter, a2 + 1, ev[a2], d[1 + a2]);
             return 0;
         }
-        return gt_err_set(GT_EDATA, "readout %u kspace_encode_step_%d %u is outside the "
-                                    "encoding limits",
+        return gt_err_set(GT_EDATA,
+                          "readout %u kspace_encode_step_%d %u is outside the "
+                          "encoding limits",
                           h->scan_counter, a2 + 1, raw[a2]);
     }
     size_t hidx = (size_t)e1 + d[1] * ((size_t)e2 + d[2] * (nn + d[4] * (ss + d[5] * loc)));
@@ -355,8 +395,8 @@ static int place(const work *w, const gt_mrd_encoding *e, const stats *s, gt_dat
     if (h->trajectory_dimensions > 0 && b->traj.data && a->traj &&
         b->traj.dims[0] == h->trajectory_dimensions) {
         size_t tdim = h->trajectory_dimensions;
-        float *t = (float *)b->traj.data +
-                   tdim * ((size_t)offset + d[0] * (line + d[1] * d[2] * outer));
+        float *t =
+            (float *)b->traj.data + tdim * ((size_t)offset + d[0] * (line + d[1] * d[2] * outer));
         memcpy(t, a->traj + tdim * h->discard_pre, tdim * (size_t)npts * sizeof(float));
     }
     return 0;
@@ -505,8 +545,9 @@ done:
 }
 
 static const gt_prop_spec b2b_props[] = {
-    {"N_dimension", "", "index placed along N: average, contrast, phase, repetition, set, "
-                        "segment, slice or none"},
+    {"N_dimension", "",
+     "index placed along N: average, contrast, phase, repetition, set, "
+     "segment, slice or none"},
     {"S_dimension", "", "index placed along S (same choices)"},
     {"split_slices", "false", "one buffer per slice instead of slices along LOC"},
     {"ignore_segment", "false", "merge segments into one buffer"},

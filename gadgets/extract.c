@@ -44,8 +44,7 @@ static int extract_init(gt_gadget *g)
     if (im)
         st->types[st->ntypes++] = ISMRMRD_IMTYPE_IMAG;
     if (!st->ntypes)
-        return gt_err_set(GT_ECONFIG, "Gadget '%s': no valid extract functions specified",
-                          g->name);
+        return gt_err_set(GT_ECONFIG, "Gadget '%s': no valid extract functions specified", g->name);
     st->offset = (float)off;
     return 0;
 }

@@ -174,8 +174,8 @@ int gt_gadget_create(const gt_cfg_gadget *cfg, const gt_stream_ctx *ctx, gt_gadg
         return gt_err_set(GT_ECONFIG, "Gadget '%s' has no classname", name ? name : "?");
     const gt_gadget_class *cls = gt_gadget_find(cfg->classname);
     if (!cls)
-        return gt_err_set(GT_ECONFIG, "Unknown gadget classname '%s' (gadget '%s')",
-                          cfg->classname, name);
+        return gt_err_set(GT_ECONFIG, "Unknown gadget classname '%s' (gadget '%s')", cfg->classname,
+                          name);
     for (size_t i = 0; i < cfg->nprops; i++) {
         const char *p = cfg->props[i].name ? cfg->props[i].name : "";
         if (!spec_find(cls, p))

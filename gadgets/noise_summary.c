@@ -41,8 +41,8 @@ static int fill_summary(gt_gadget *g, gt_meta *meta)
     if (rc == 0)
         rc = gt_noise_cov_sigmas(&c, &lo, &hi, &mean);
     if (rc < 0) {
-        gt_log(rc == GT_ENOTFOUND ? GT_LOG_INFO : GT_LOG_WARN, "%s: noise file '%s': %s",
-               g->name, name, gt_err_detail());
+        gt_log(rc == GT_ENOTFOUND ? GT_LOG_INFO : GT_LOG_WARN, "%s: noise file '%s': %s", g->name,
+               name, gt_err_detail());
         gt_noise_cov_fini(&c);
         return gt_meta_set_str(meta, "status", "failed");
     }

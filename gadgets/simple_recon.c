@@ -88,8 +88,8 @@ static void fill_header(ISMRMRD_ImageHeader *ih, const ISMRMRD_AcquisitionHeader
     ih->image_series_index = 0;
 }
 
-static int recon_bit(simple_state *st, gt_data_buffer *d, const gt_mrd_encoding *enc,
-                     int in_place, gt_emitter *out)
+static int recon_bit(simple_state *st, gt_data_buffer *d, const gt_mrd_encoding *enc, int in_place,
+                     gt_emitter *out)
 {
     gt_array tmp = {0}, img = {0};
     gt_image_array *ia = NULL;

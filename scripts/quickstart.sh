@@ -31,8 +31,12 @@ elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", b - a }'; }
 t0=$(now)
 bash scripts/setup.sh
 cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-cmake --build build -j"$(nproc)" 2>&1 | grep -E "error|warning" || true
-[ -x build/bin/gadgetron ] || { echo "quickstart: build failed" >&2; exit 1; }
+echo "quickstart: building (log in build/build.log)"
+if ! cmake --build build -j"$(nproc)" >build/build.log 2>&1; then
+  tail -30 build/build.log >&2
+  echo "quickstart: build failed (full log: build/build.log)" >&2
+  exit 1
+fi
 t_build=$(now)
 
 mkdir -p "$out"

@@ -2,7 +2,7 @@
  *   <ismrmrdMeta><meta><name>N</name><value>V</value>...</meta>...</ismrmrdMeta>
  * An ordered list of names, each with one or more string values. Numbers
  * are stored as text, formatted like ISMRMRD (longs as integers, doubles
- * with %.17g trimmed). Not thread safe. Implemented in src/proto (libxml2). */
+ * with the shortest %.*g that reads back exactly). Not thread safe. Implemented in src/proto (libxml2). */
 #ifndef GT_META_H
 #define GT_META_H
 

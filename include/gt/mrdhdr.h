@@ -2,8 +2,8 @@
  *
  * Parsed with libxml2 (no network, no external entities). Missing optional
  * elements leave `present`/has_* flags at 0 and documented defaults. The
- * original XML is kept verbatim for forwarding. Not thread safe; a parsed
- * header is read-only and may be shared between threads. */
+ * original XML is kept verbatim for forwarding. Parsing is thread safe; a
+ * parsed header is read-only and may be shared between threads. */
 #ifndef GT_MRDHDR_H
 #define GT_MRDHDR_H
 

@@ -17,14 +17,14 @@
 #include "gt/wire.h"
 
 typedef struct gt_server_opts {
-    const char *bind_addr;     /* NULL: "::" dual-stack, falling back to 0.0.0.0 */
-    int port;                  /* 0 = ephemeral */
-    const char *config_dir;    /* FILENAME lookups */
-    const char *workdir;       /* must exist */
-    const char *home;          /* passed to gadgets */
-    unsigned read_timeout_ms;  /* partial frame (or no config) idle limit; 0 = 60000 */
-    size_t max_pending_out;    /* outbound bytes before the pipeline blocks; 0 = 64 MiB */
-    size_t queue_capacity;     /* pipeline queue capacity; 0 = pipeline default */
+    const char *bind_addr;        /* NULL: "::" dual-stack, falling back to 0.0.0.0 */
+    int port;                     /* 0 = ephemeral */
+    const char *config_dir;       /* FILENAME lookups */
+    const char *workdir;          /* must exist */
+    const char *home;             /* passed to gadgets */
+    unsigned read_timeout_ms;     /* partial frame (or no config) idle limit; 0 = 60000 */
+    size_t max_pending_out;       /* outbound bytes before the pipeline blocks; 0 = 64 MiB */
+    size_t queue_capacity;        /* pipeline queue capacity; 0 = pipeline default */
     const gt_wire_limits *limits; /* NULL = gt_wire_limits_default */
 } gt_server_opts;
 

@@ -78,7 +78,9 @@ void gt_session_destroy(gt_session *s);
  * the frame is left zeroed). Returns:
  *   0          handled (possibly by writing an error and ending the session)
  *   GT_EAGAIN  the stream's input is full: the frame's message is held; feed
- *              no more frames until gt_session_resume() returns 0
+ *              no more frames until gt_session_resume() returns 0 (a frame
+ *              offered while a message is held is refused with GT_EAGAIN and
+ *              left untouched)
  * Protocol errors are not returned: they are written to the client, and the
  * state moves to DRAINING or FINISHED. gt_session_last_error() tells which. */
 int gt_session_handle(gt_session *s, gt_frame *f);

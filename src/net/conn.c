@@ -124,8 +124,8 @@ static void arm_timer(gt_conn *c, int restart)
         return;
     gt_session_state st = gt_session_get_state(c->sess);
     int want = c->reading && !c->paused &&
-               (st == GT_SESSION_CONFIG ||
-                ((st == GT_SESSION_HEADER || st == GT_SESSION_STREAM) && gt_decoder_partial(c->dec)));
+               (st == GT_SESSION_CONFIG || ((st == GT_SESSION_HEADER || st == GT_SESSION_STREAM) &&
+                                            gt_decoder_partial(c->dec)));
     if (!want)
         uv_timer_stop(&c->rtimer);
     else if (restart || !uv_is_active((uv_handle_t *)&c->rtimer))
@@ -182,8 +182,11 @@ static void process(gt_conn *c, const uint8_t *p, size_t n)
         }
         if (rc == 0)
             return;
-        if (gt_session_handle(c->sess, &f) == GT_EAGAIN)
+        if (gt_session_handle(c->sess, &f) == GT_EAGAIN) {
+            if (!c->pause_logged++)
+                gt_log(GT_LOG_DEBUG, "input backpressure: stream full, pausing reads");
             pause_input(c, p, n);
+        }
     }
 }
 
@@ -299,6 +302,9 @@ static int out_cb(void *user, gt_msg *m)
         return gt_err_set(GT_ENOMEM, "out of memory queueing output");
     }
     pthread_mutex_lock(&c->mu);
+    if (!c->dead && c->pending > c->srv->max_pending_out)
+        gt_log(GT_LOG_DEBUG, "output backpressure: %zu bytes queued, waiting for the client",
+               c->pending);
     while (!c->dead && c->pending > c->srv->max_pending_out)
         pthread_cond_wait(&c->cv, &c->mu);
     if (c->dead) {

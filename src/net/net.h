@@ -73,23 +73,24 @@ struct gt_conn {
 
     /* input */
     uint8_t rbuf[GT_NET_READ_BUF];
-    gt_buf inbuf;  /* bytes read but not yet decoded while paused */
-    int paused;    /* session holds a message: not reading */
+    gt_buf inbuf; /* bytes read but not yet decoded while paused */
+    int paused;   /* session holds a message: not reading */
     int reading;
     int lingering; /* shutdown sent: reading only to drain until EOF */
     int closing;
+    unsigned pause_logged; /* pauses so far (logged once) */
 
     /* output: chunks queued by the loop thread and the pipeline threads */
     pthread_mutex_t mu;
     pthread_cond_t cv;
     gt_chunk *head, *tail;
-    size_t pending;   /* queued + in-flight bytes */
-    int dead;         /* peer gone or write failed: output is dropped */
-    int writing;      /* a uv_write is in flight */
+    size_t pending; /* queued + in-flight bytes */
+    int dead;       /* peer gone or write failed: output is dropped */
+    int writing;    /* a uv_write is in flight */
     int shutdown_sent;
     atomic_int want_space, stream_done;
     atomic_ulong images;
-    char why[160];    /* first reason the connection ended badly, for the log */
+    char why[160]; /* first reason the connection ended badly, for the log */
 };
 
 /* conn.c: accepts one pending connection on srv->listener. */

@@ -36,7 +36,7 @@ struct gt_session {
     int input_closed; /* close_input() or abort() called */
     int silent;       /* client gone: write nothing more */
     int last_error;
-    gt_msg *pending;  /* message refused with GT_EAGAIN */
+    gt_msg *pending; /* message refused with GT_EAGAIN */
 
     gt_buf out;
     char **errors; /* held "[where] ERROR: what" lines */
@@ -481,8 +481,8 @@ static int has_writer(const gt_session *s, int type)
 
 static unsigned warn_bit(int type)
 {
-    static const int types[] = {GT_MSG_ACQ,         GT_MSG_DEP_QUERY, GT_MSG_IMAGE,
-                                GT_MSG_RECON_DATA,  GT_MSG_IMAGE_ARRAY, GT_MSG_WAVEFORM,
+    static const int types[] = {GT_MSG_ACQ,        GT_MSG_DEP_QUERY,   GT_MSG_IMAGE,
+                                GT_MSG_RECON_DATA, GT_MSG_IMAGE_ARRAY, GT_MSG_WAVEFORM,
                                 GT_MSG_BUCKET};
     for (unsigned i = 0; i < sizeof types / sizeof types[0]; i++)
         if (types[i] == type)

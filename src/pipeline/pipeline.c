@@ -62,7 +62,7 @@ struct gt_pipeline {
     atomic_long cut;
     atomic_int want_space;
     atomic_long running;
-    atomic_int quiet; /* create failed after threads started: no callbacks */
+    atomic_int quiet;   /* create failed after threads started: no callbacks */
     pthread_mutex_t mu; /* guards errs, first_err */
     char **errs;
     size_t nerr, caperr;
@@ -219,8 +219,8 @@ static const char *node_element(gt_cfg_kind k)
     }
 }
 
-int gt_pipeline_create(const gt_config *cfg, const gt_stream_ctx *ctx,
-                       const gt_pipeline_opts *opts, gt_pipeline **out)
+int gt_pipeline_create(const gt_config *cfg, const gt_stream_ctx *ctx, const gt_pipeline_opts *opts,
+                       gt_pipeline **out)
 {
     *out = NULL;
     if (!cfg || !opts || !opts->out)

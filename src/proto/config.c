@@ -28,7 +28,7 @@ static int parse_slot(const char *s, int line, int *slot)
     errno = 0;
     v = strtol(s, &end, 10);
     if (errno || *end || v < 0 || v > 65535)
-        return gt_err_set(GT_ECONFIG, "config line %d: invalid <slot> \"%s\"", line, s);
+        return gt_err_set(GT_ECONFIG, "config line %d: invalid <slot> \"%.64s\"", line, s);
     *slot = (int)v;
     return 0;
 }

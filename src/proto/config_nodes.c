@@ -133,7 +133,7 @@ static int parse_parallelprocess(const gt_cfgp_refs *r, xmlNode *el, gt_cfg_node
     v = w ? strtol(w, &end, 10) : -1;
     if (!w || !*w || errno || *end || v < 0 || v > 4096) {
         rc = gt_err_set(GT_ECONFIG, "config line %d: <parallelprocess> needs workers=\"N\" "
-                        "(0..4096), got \"%s\"", gt_xml_line(el), w ? w : "");
+                        "(0..4096), got \"%.64s\"", gt_xml_line(el), w ? w : "");
         free(w);
         return rc;
     }

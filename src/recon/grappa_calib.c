@@ -103,7 +103,6 @@ static int fill_rows(const gt_backend *be, int dev, const gt_grappa_pattern *p, 
                 rc = be->copy_d2d(dev, col + (e - e1a) * len, src + h + ro * (yt + e1n * d), bytes);
             }
         }
-    (void)e1n;
     return rc;
 }
 
@@ -146,7 +145,7 @@ static int solve(const gt_backend *be, int dev, gt_cf *aha, gt_cf *ahb, size_t K
 int gt_grappa_calibrate(const gt_grappa_pattern *p, const gt_array *acs, size_t dst_cha,
                         double lambda, gt_array *ker)
 {
-    const gt_backend *be;
+    const gt_backend *be = NULL;
     int rc = rp_check_c64(acs, "grappa calib", &be);
     if (rc)
         return rc;
@@ -174,7 +173,7 @@ int gt_grappa_calibrate(const gt_grappa_pattern *p, const gt_array *acs, size_t 
     if (lines > e1b - e1a)
         lines = e1b - e1a;
     size_t kd[6] = {p->k_ro, p->k_e1, cha, dst_cha, p->n_tgt, nblk};
-    gt_array A = {0}, B = {0}, AhA = {0}, tmp = {0}, host = {0};
+    gt_array A = {0}, AhA = {0}, host = {0};
     size_t ad[2] = {lines * len, K + nb}, sd[2] = {K, 2 * K + 2 * nb};
     if ((rc = gt_array_alloc_on(&A, GT_DT_C64, acs->loc, acs->device, 2, ad)) ||
         (rc = gt_array_alloc_on(&AhA, GT_DT_C64, acs->loc, acs->device, 2, sd)) ||
@@ -215,9 +214,7 @@ fail:
     gt_array_free(ker);
 done:
     gt_array_free(&A);
-    gt_array_free(&B);
     gt_array_free(&AhA);
-    gt_array_free(&tmp);
     gt_array_free(&host);
     return rc;
 }

@@ -78,7 +78,7 @@ int gt_grappa_unmixing_conj(const gt_array *maps, gt_array *unmix)
 int gt_grappa_unmixing(const gt_grappa_pattern *p, const gt_array *conv, const gt_array *maps,
                        gt_array *unmix, gt_array *gfactor)
 {
-    const gt_backend *be;
+    const gt_backend *be = NULL;
     int rc = rp_check_c64(conv, "grappa unmixing", NULL);
     if (rc || (rc = rp_check_c64(maps, "grappa unmixing", &be)) ||
         (rc = rp_need_host(maps, "grappa unmixing")) ||
@@ -210,7 +210,7 @@ static void mul_acc(float *restrict out, const float *restrict u, const float *r
 
 int gt_grappa_unwrap(const gt_array *kspace, const gt_array *unmix, float scale, gt_array *out)
 {
-    const gt_backend *be;
+    const gt_backend *be = NULL;
     int rc = rp_check_c64(kspace, "grappa unwrap", &be);
     if (rc || (rc = rp_check_c64(unmix, "grappa unwrap", NULL)) ||
         (rc = rp_need_host(kspace, "grappa unwrap")) || (rc = rp_need_host(unmix, "grappa unwrap")))

@@ -31,7 +31,7 @@ static int block_cov(const gt_backend *be, int dev, const gt_cf *a, size_t m, si
 int gt_klt_compute(const gt_array *src, double thres, size_t modes_kept, gt_array *coeff,
                    gt_array *eig)
 {
-    const gt_backend *be;
+    const gt_backend *be = NULL;
     int rc = rp_check_c64(src, "klt", &be);
     if (rc)
         return rc;
@@ -129,7 +129,7 @@ fail:
 
 int gt_klt_apply(const gt_array *coeff, const gt_array *in, gt_array *out)
 {
-    const gt_backend *be;
+    const gt_backend *be = NULL;
     int rc = rp_check_c64(in, "klt apply", &be);
     if (rc || (rc = rp_check_c64(coeff, "klt apply", NULL)))
         return rc;

@@ -25,7 +25,7 @@ void gt_noise_acc_fini(gt_noise_acc *acc)
 
 int gt_noise_acc_add(gt_noise_acc *acc, const gt_array *readout, float dwell_us)
 {
-    const gt_backend *be;
+    const gt_backend *be = NULL;
     int rc = rp_check_c64(readout, "noise add", &be);
     if (rc)
         return rc;
@@ -138,7 +138,7 @@ bad:
 
 int gt_noise_prewhitener(const gt_array *cov, float scale, gt_array *w)
 {
-    const gt_backend *be;
+    const gt_backend *be = NULL;
     int rc = rp_check_c64(cov, "prewhitener", &be);
     if (rc)
         return rc;
@@ -177,7 +177,7 @@ fail:
 
 int gt_noise_whiten_to(const gt_array *w, const gt_array *in, gt_array *out)
 {
-    const gt_backend *be;
+    const gt_backend *be = NULL;
     int rc = rp_check_c64(in, "whiten", &be);
     if (rc || (rc = rp_check_c64(w, "whiten", NULL)) || (rc = rp_check_c64(out, "whiten", NULL)))
         return rc;

@@ -55,9 +55,9 @@ int gt_noise_cov_load(const char *dir, const char *name, gt_noise_cov *out)
         return rc;
     FILE *f = fopen(path, "rb");
     if (!f) {
-        rc = errno == ENOENT ? gt_err_set(GT_ENOTFOUND, "no noise file '%s'", name)
-                             : gt_err_set(GT_EIO, "cannot open noise file '%s': %s", name,
-                                          strerror(errno));
+        rc = errno == ENOENT
+                 ? gt_err_set(GT_ENOTFOUND, "no noise file '%s'", name)
+                 : gt_err_set(GT_EIO, "cannot open noise file '%s': %s", name, strerror(errno));
         goto fail;
     }
     if ((rc = read_exact(f, b8, 4, "header length")) < 0)

@@ -62,7 +62,6 @@ int sim_block_compute(const sim_ctx *c, sim_scratch *s, size_t b, gt_cf *out);
 void sim_add_noise(const sim_ctx *c, gt_sim_rng *r, float *gauss, gt_cf *data, size_t count);
 
 /* Fixed scanner geometry of a slice (see sim_plan.c). */
-void sim_slice_geometry(const gt_sim_opts *o, int slice, float pos[3], float read[3], float phase[3],
-                        float slice_dir[3]);
+void sim_slice_geometry(const gt_sim_opts *o, int slice, ISMRMRD_AcquisitionHeader *h);
 
 #endif

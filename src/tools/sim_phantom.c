@@ -150,7 +150,8 @@ void gt_sim_noise_mixing(const gt_sim_opts *o, gt_cf *L)
         /* Banded lower-triangular mixing: each channel picks up part of its
          * neighbours' noise, as neighbouring coil elements do, and has its own
          * gain, so the covariance is neither identity nor diagonal. */
-        L[i + (size_t)i * n] = (float)(0.7 + 0.6 * gt_sim_rng_uniform(&r));
+        /* Gains spread over 0.6..1.3 whatever the seed (receiver chains differ). */
+        L[i + (size_t)i * n] = (float)(0.6 + 0.5 * ((i * 5) % 7) / 6.0 + 0.2 * gt_sim_rng_uniform(&r));
         for (int k = 1; k <= 2 && i - k >= 0; k++) {
             double amp = (k == 1 ? 0.35 : 0.12) * (0.5 + gt_sim_rng_uniform(&r));
             double ph = 2.0 * PI * gt_sim_rng_uniform(&r);

@@ -174,19 +174,20 @@ int sim_block_compute(const sim_ctx *c, sim_scratch *s, size_t b, gt_cf *out)
     return 0;
 }
 
-void sim_slice_geometry(const gt_sim_opts *o, int slice, float pos[3], float read[3], float phase[3],
-                        float slice_dir[3])
+void sim_slice_geometry(const gt_sim_opts *o, int slice, ISMRMRD_AcquisitionHeader *h)
 {
     /* A fixed oblique short-axis-like orientation (orthonormal, right handed). */
     static const float rd[3] = {0.8f, 0.6f, 0.0f};
     static const float pd[3] = {-0.36f, 0.48f, 0.8f};
     static const float sd[3] = {0.48f, -0.64f, 0.6f};
     static const float centre[3] = {12.5f, -31.0f, 8.0f};
+    float pos[3];
     double z = (slice - (o->slices - 1) / 2.0) * (o->slice_mm + o->gap_mm);
-    for (int i = 0; i < 3; i++) {
-        read[i] = rd[i];
-        phase[i] = pd[i];
-        slice_dir[i] = sd[i];
+    for (int i = 0; i < 3; i++)
         pos[i] = centre[i] + (float)z * sd[i];
-    }
+    /* The header is packed: copy bytes, never store through float pointers. */
+    memcpy((void *)h->position, pos, sizeof(pos));
+    memcpy((void *)h->read_dir, rd, sizeof(rd));
+    memcpy((void *)h->phase_dir, pd, sizeof(pd));
+    memcpy((void *)h->slice_dir, sd, sizeof(sd));
 }

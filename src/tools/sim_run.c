@@ -20,6 +20,7 @@
 
 #include "gt/err.h"
 #include "gt/log.h"
+#include "sim_h5.h"
 #include "sim_internal.h"
 
 typedef struct pool {
@@ -99,19 +100,8 @@ static void base_head(const gt_sim_opts *o, int noise_scan, ISMRMRD_AcquisitionH
 /* Session clock of the first readout: 09:41:27 in 2.5 ms ticks. */
 #define SIM_T0_TICKS ((uint32_t)((9 * 3600 + 41 * 60 + 27) * 400))
 
-static int append(const ISMRMRD_Dataset *d, ISMRMRD_AcquisitionHeader *h, gt_cf *data)
-{
-    ISMRMRD_Acquisition a;
-    a.head = *h;
-    a.traj = NULL;
-    a.data = data;
-    if (ismrmrd_append_acquisition(d, &a) != ISMRMRD_NOERROR)
-        return gt_err_set(GT_EIO, "appending acquisition %u failed", h->scan_counter);
-    return 0;
-}
-
-static int write_block(const sim_ctx *c, const ISMRMRD_Dataset *d, size_t b, gt_cf *data,
-                       uint32_t *counter)
+static int write_block(const sim_ctx *c, sim_h5 *w, ISMRMRD_AcquisitionHeader *heads, size_t b,
+                       gt_cf *data, uint32_t *counter)
 {
     const gt_sim_opts *o = c->o;
     const sim_plan *pl = c->plan;
@@ -119,7 +109,7 @@ static int write_block(const sim_ctx *c, const ISMRMRD_Dataset *d, size_t b, gt_
     size_t stride = c->nx * (size_t)o->coils;
     ISMRMRD_AcquisitionHeader h;
     base_head(o, 0, &h);
-    sim_slice_geometry(o, blk->slice, h.position, h.read_dir, h.phase_dir, h.slice_dir);
+    sim_slice_geometry(o, blk->slice, &h);
     for (size_t j = 0; j < blk->count; j++) {
         const sim_line *ln = &pl->lines[blk->first + j];
         double t_ms = (double)*counter * o->tr_ms;
@@ -151,16 +141,16 @@ static int write_block(const sim_ctx *c, const ISMRMRD_Dataset *d, size_t b, gt_
         }
         if (last_all)
             h.flags |= GT_ACQ_FLAG(GT_ACQ_LAST_IN_REPETITION) | GT_ACQ_FLAG(GT_ACQ_LAST_IN_MEASUREMENT);
-        int rc = append(d, &h, data + j * stride);
-        if (rc)
-            return rc;
+        heads[j] = h;
     }
-    return 0;
+    return sim_h5_append(w, heads, data, stride, blk->count);
 }
 
 static int run_pool(sim_ctx *c, const ISMRMRD_Dataset *d, int threads, uint32_t *counter)
 {
     pool p;
+    sim_h5 w;
+    ISMRMRD_AcquisitionHeader *heads = malloc(sizeof(*heads) * (c->plan->max_count + 1));
     pthread_t tid[64];
     int started = 0, rc = 0;
     size_t slot_elems = c->plan->max_count * c->nx * (size_t)c->o->coils;
@@ -169,7 +159,8 @@ static int run_pool(sim_ctx *c, const ISMRMRD_Dataset *d, int threads, uint32_t 
     p.nslots = (size_t)threads + 1;
     p.ready = malloc(p.nslots * sizeof(*p.ready));
     p.slots = calloc(p.nslots, sizeof(*p.slots));
-    if (!p.ready || !p.slots) {
+    sim_h5_init(&w, d);
+    if (!p.ready || !p.slots || !heads) {
         rc = gt_err_set(GT_ENOMEM, "simulator slots");
         goto out;
     }
@@ -196,7 +187,7 @@ static int run_pool(sim_ctx *c, const ISMRMRD_Dataset *d, int threads, uint32_t 
         pthread_mutex_unlock(&p.mu);
         if (failed)
             break;
-        rc = write_block(c, d, b, p.slots[b % p.nslots], counter);
+        rc = write_block(c, &w, heads, b, p.slots[b % p.nslots], counter);
         if (rc) {
             pool_fail(&p, rc);
             break;
@@ -213,6 +204,8 @@ static int run_pool(sim_ctx *c, const ISMRMRD_Dataset *d, int threads, uint32_t 
     pthread_cond_destroy(&p.cv);
     pthread_mutex_destroy(&p.mu);
 out:
+    sim_h5_fini(&w);
+    free(heads);
     if (p.slots)
         for (size_t i = 0; i < p.nslots; i++)
             free(p.slots[i]);
@@ -298,6 +291,7 @@ static int write_noise_scan(sim_ctx *c)
     float *gauss = NULL;
     size_t stride = c->nx * (size_t)o->coils;
     gt_sim_rng r;
+    sim_h5 w;
     int rc = gt_sim_header_xml(o, 1, &xml);
     if (rc)
         return rc;
@@ -306,6 +300,7 @@ static int write_noise_scan(sim_ctx *c)
         free(xml);
         return rc;
     }
+    sim_h5_init(&w, &d);
     data = malloc(sizeof(gt_cf) * stride);
     gauss = malloc(sizeof(float) * 2 * stride);
     if (!data || !gauss) {
@@ -319,7 +314,7 @@ static int write_noise_scan(sim_ctx *c)
     gt_sim_rng_seed(&r, o->seed, UINT64_C(0x5CA9));
     ISMRMRD_AcquisitionHeader h;
     base_head(o, 1, &h);
-    sim_slice_geometry(o, 0, h.position, h.read_dir, h.phase_dir, h.slice_dir);
+    sim_slice_geometry(o, 0, &h);
     for (int i = 0; i < o->noise_scan_readouts; i++) {
         memset(data, 0, sizeof(gt_cf) * stride);
         sim_add_noise(c, &r, gauss, data, 1);
@@ -328,11 +323,12 @@ static int write_noise_scan(sim_ctx *c)
         h.flags = GT_ACQ_FLAG(GT_ACQ_IS_NOISE);
         if (i + 1 == o->noise_scan_readouts)
             h.flags |= GT_ACQ_FLAG(GT_ACQ_LAST_IN_MEASUREMENT);
-        rc = append(&d, &h, data);
+        rc = sim_h5_append(&w, &h, data, stride, 1);
         if (rc)
             goto out;
     }
 out:
+    sim_h5_fini(&w);
     if (ismrmrd_close_dataset(&d) != ISMRMRD_NOERROR && !rc)
         rc = gt_err_set(GT_EIO, "closing %s failed", o->noise_scan);
     free(data);

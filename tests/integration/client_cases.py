@@ -96,6 +96,7 @@ def client(*args, timeout=60):
     r.out = r.stdout.decode(errors="replace")
     r.err = r.stderr.decode(errors="replace")
     check(r.returncode >= 0, "client killed by signal %d; stderr: %s" % (-r.returncode, r.err))
+    check("Sanitizer" not in r.err and "runtime error:" not in r.err, "sanitizer report: %s" % r.err)
     return r
 
 
@@ -249,6 +250,19 @@ def case_dependency_query_mode():
         eq(f.read(), xml, "1019 file content")
 
 
+def case_dependency_reply_in_main_session():
+    """A 1019 in the main session goes to -o, or next to it once -o holds images."""
+    xml = "<ismrmrdMeta><meta><name>status</name><value>failed</value></meta></ismrmrdMeta>"
+    p = Peer("depmain", ["late=image:0:4:4,dep:" + xml + ",close"])
+    out = path("depmain.h5")
+    r = client("-p", p.port, "-f", SHEPP, "-o", out, "-G", "d")
+    ok(r)
+    check("count 1 dims 1,1,4,4" in h5tool("info", out, "d").decode(), "image kept")
+    with open(out + ".xml") as f:
+        eq(f.read(), xml, "1019 file content")
+    check("depmain.h5.xml" in r.err, "notice missing: %r" % r.err)
+
+
 def case_noise_dependency_session():
     """A noise measurementDependency triggers a separate noise-statistics session first."""
     f = with_header("noise_in.h5", noise_xml(), [10, 20, 30])
@@ -286,15 +300,17 @@ def case_noise_dependency_failure_not_fatal():
 
 def case_waveform_merge():
     """Waveforms with time_stamp < acquisition_time_stamp go first (stable), the rest at the end."""
-    f = with_header("wave_in.h5", shepp_xml(), [10, 20, 30], [5, 25, 25, 1000, 15])
+    f = with_header("wave_in.h5", shepp_xml(), [10, 20, 30], [25, 5, 20, 25, 1000, 15])
     p = Peer("wave", ["late=close"])
     ok(client("-p", p.port, "-f", f, "-o", path("wave.h5")))
     s = p.log()[0]
     got = [(fr["id"], fr["stamp"]) for fr in s["frames"] if fr["id"] in (1008, 1026)]
-    eq(got, [(1026, 5), (1008, 10), (1026, 15), (1008, 20), (1026, 25), (1026, 25), (1008, 30),
-             (1026, 1000)], "merged order")
-    firsts = [fr["first"] for fr in s["frames"] if fr["id"] == 1026]
-    eq(firsts, [5, 15, 25, 25, 1000], "waveform data")
+    eq(got, [(1026, 5), (1008, 10), (1026, 15), (1008, 20), (1026, 20), (1026, 25), (1026, 25),
+             (1008, 30), (1026, 1000)], "merged order")
+    # data = [stamp, index in the file, 0, 0]: equal stamps keep file order
+    datas = [fr["data"] for fr in s["frames"] if fr["id"] == 1026]
+    eq(datas, [[5, 1, 0, 0], [15, 5, 0, 0], [20, 2, 0, 0], [25, 0, 0, 0], [25, 3, 0, 0],
+               [1000, 4, 0, 0]], "waveform data")
 
 
 def case_loops():
@@ -328,6 +344,24 @@ def case_text_error_fails():
     eq(ids(p.log()[0])[-1], 4, "client still sent CLOSE")
 
 
+def case_early_error_close():
+    """A server that fails early sends TEXT + CLOSE while the client is still sending."""
+    big = path("big_early.h5")
+    subprocess.run(["ismrmrd_generate_cartesian_shepp_logan", "-m", "128", "-c", "8", "-r", "4",
+                    "-o", big], check=True, cwd=WORK, capture_output=True, timeout=60)
+    p = Peer("earlyerr", ["early=text:[Reader] ERROR: bad header,close,eof"])
+    r = client("-p", p.port, "-f", big, "-o", path("earlyerr.h5"), timeout=30)
+    failed(r, r"server reported 1 error")
+    check("[Reader] ERROR: bad header" in r.out, "TEXT not printed: %r" % r.out)
+    check("pipe" not in r.err and "reset" not in r.err, "send error not explained: %r" % r.err)
+    p.log()
+    # the same without an error text: the early end itself is reported
+    p = Peer("earlyclose", ["early=close,eof"])
+    r = client("-p", p.port, "-f", big, "-o", path("earlyclose.h5"), timeout=30)
+    failed(r, r"ended the session before all input was sent")
+    p.log()
+
+
 def case_eof_without_close():
     p = Peer("eof", ["late=image:0:4:4,eof"])
     r = client("-p", p.port, "-f", SHEPP, "-o", path("eof.h5"))
@@ -357,9 +391,14 @@ def case_unknown_message():
 
 def case_server_drops_mid_stream():
     """The server hangs up while the client is sending: clear error, no crash, no hang."""
+    big = path("big.h5")  # ~12 MB: far more than the socket buffers hold
+    subprocess.run(["ismrmrd_generate_cartesian_shepp_logan", "-m", "128", "-c", "8", "-r", "4",
+                    "-o", big], check=True, cwd=WORK, capture_output=True, timeout=60)
     p = Peer("drop", ["early=eof"])
-    r = client("-p", p.port, "-f", SHEPP, "-o", path("drop.h5"), timeout=30)
-    failed(r, r"(without CLOSE|connection to the server lost|cannot send|ended the session)")
+    r = client("-p", p.port, "-f", big, "-o", path("drop.h5"), timeout=30)
+    failed(r, r"(without CLOSE|connection to the server lost|cannot send)")
+    m = re.search(r"Acquisitions sent: (\d+)", r.out)
+    check(m and int(m.group(1)) < 512, "acquisitions counted as sent: %r" % r.out)
     p.log()
 
 
@@ -387,6 +426,18 @@ def case_missing_input():
     failed(r, r"no input file")
 
 
+def case_output_not_hdf5():
+    out = path("notes.txt")
+    with open(out, "w") as f:
+        f.write("not HDF5")
+    p = Peer("nothdf5", ["late=image:0:4:4,close"])
+    r = client("-p", p.port, "-f", SHEPP, "-o", out)
+    failed(r, r"cannot open output file .*notes\.txt")
+    with open(out) as f:
+        eq(f.read(), "not HDF5", "output file left untouched")
+    p.log()
+
+
 def case_invalid_header():
     f = with_header("badxml.h5", "<ismrmrdHeader><encoding>", [10])
     r = client("-f", f, "-p", "1", "-t", "100")
@@ -410,11 +461,13 @@ def case_unsupported_options():
 GROUPS = {
     "protocol": [case_sequence_and_images, case_streaming_results, case_config_local,
                  case_remote_config_name, case_info_query, case_dependency_query_mode,
+                 case_dependency_reply_in_main_session,
                  case_noise_dependency_session, case_noise_dependency_failure_not_fatal,
                  case_waveform_merge, case_loops, case_default_out_group],
-    "errors": [case_text_error_fails, case_eof_without_close, case_eof_mid_frame, case_bytes_after_close,
+    "errors": [case_text_error_fails, case_early_error_close, case_eof_without_close, case_eof_mid_frame, case_bytes_after_close,
                case_unknown_message, case_server_drops_mid_stream, case_connect_refused_timeout,
-               case_missing_input, case_invalid_header, case_unsupported_options],
+               case_missing_input, case_output_not_hdf5, case_invalid_header,
+               case_unsupported_options],
 }
 
 
@@ -425,7 +478,7 @@ def main():
     ap.add_argument("group", choices=sorted(GROUPS))
     ap.add_argument("cases", nargs="*")
     args = ap.parse_args()
-    CLIENT = os.path.join(args.bin, "gadgetron_ismrmrd_client")
+    CLIENT = os.path.abspath(os.path.join(args.bin, "gadgetron_ismrmrd_client"))
     if not os.access(CLIENT, os.X_OK):
         print("client binary %s missing" % CLIENT, file=sys.stderr)
         return 1

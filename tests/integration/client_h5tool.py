@@ -11,7 +11,8 @@ project), compiles it once into a work directory and runs it:
   client_h5tool.py WORKDIR dumpxml FILE GROUP      header bytes to stdout
   client_h5tool.py WORKDIR setxml FILE GROUP XMLFILE
   client_h5tool.py WORKDIR addwaves FILE GROUP STAMP [STAMP...]
-      appends waveforms (4 samples, 1 channel, data = stamp) with the
+      appends waveforms (4 samples, 1 channel, data = stamp, argument
+      index, 0, 0) with the
       given time stamps
   client_h5tool.py WORKDIR addacqs FILE GROUP STAMP [STAMP...]
       appends acquisitions (16 samples, 2 channels) with the given
@@ -153,7 +154,9 @@ int main(int argc, char **argv)
             w.head.time_stamp = (uint32_t)strtoul(argv[i], NULL, 10);
             w.head.waveform_id = 7;
             ismrmrd_make_consistent_waveform(&w);
-            for (int k = 0; k < 4; k++) w.data[k] = w.head.time_stamp;
+            w.data[0] = w.head.time_stamp;
+            w.data[1] = (uint32_t)(i - 4);
+            w.data[2] = w.data[3] = 0;
             rc |= ismrmrd_append_waveform(&ds, &w) != ISMRMRD_NOERROR;
             free(w.data);
         }

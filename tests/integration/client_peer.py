@@ -93,7 +93,7 @@ def read_frame(sock):
         ns, ch = struct.unpack_from("<HH", h, 28)
         data = recv_exact(sock, ns * ch * 4)
         fr.update(stamp=stamp, samples=ns, channels=ch,
-                  first=struct.unpack_from("<I", data, 0)[0] if data else None)
+                  data=list(struct.unpack("<%dI" % (ns * ch), data)))
     else:
         raise PeerError("unknown message id %d from client" % mid)
     return fr

@@ -5,6 +5,7 @@ Usage: server_proto.py PORT CASE [ARGS...]; exit status 0 when the case
 holds, 1 with a message otherwise. Every socket operation has a timeout.
 Frame layouts: protocol.md section 1.
 """
+import os
 import socket
 import struct
 import sys
@@ -12,16 +13,22 @@ import time
 
 TIMEOUT = 15.0
 
-MINIMAL_HEADER = (
-    '<?xml version="1.0"?>\n'
-    '<ismrmrdHeader xmlns="http://www.ismrm.org/ISMRMRD"><encoding>'
-    '<encodedSpace><matrixSize><x>32</x><y>32</y><z>1</z></matrixSize>'
-    '<fieldOfView_mm><x>300</x><y>300</y><z>10</z></fieldOfView_mm></encodedSpace>'
-    '<reconSpace><matrixSize><x>32</x><y>32</y><z>1</z></matrixSize>'
-    '<fieldOfView_mm><x>300</x><y>300</y><z>10</z></fieldOfView_mm></reconSpace>'
-    '<encodingLimits><kspace_encoding_step_1><minimum>0</minimum><maximum>31</maximum>'
-    '<center>16</center></kspace_encoding_step_1></encodingLimits>'
-    '<trajectory>cartesian</trajectory></encoding></ismrmrdHeader>')
+def header_xml(n=32):
+    """ISMRMRD header of an n x n Cartesian scan."""
+    return (
+        '<?xml version="1.0"?>\n'
+        '<ismrmrdHeader xmlns="http://www.ismrm.org/ISMRMRD"><encoding>'
+        '<encodedSpace><matrixSize><x>%d</x><y>%d</y><z>1</z></matrixSize>'
+        '<fieldOfView_mm><x>300</x><y>300</y><z>10</z></fieldOfView_mm></encodedSpace>'
+        '<reconSpace><matrixSize><x>%d</x><y>%d</y><z>1</z></matrixSize>'
+        '<fieldOfView_mm><x>300</x><y>300</y><z>10</z></fieldOfView_mm></reconSpace>'
+        '<encodingLimits><kspace_encoding_step_1><minimum>0</minimum><maximum>%d</maximum>'
+        '<center>%d</center></kspace_encoding_step_1></encodingLimits>'
+        '<trajectory>cartesian</trajectory></encoding></ismrmrdHeader>'
+        % (n, n, n, n, n - 1, n // 2))
+
+
+MINIMAL_HEADER = header_xml(32)
 
 
 class Fail(Exception):
@@ -104,16 +111,27 @@ def frame_filename(name):
     return struct.pack("<H", 1) + b + b"\0" * (1024 - len(b))
 
 
-def frame_acq(samples=32, channels=2, scan=0):
+def frame_acq(samples=32, channels=2, scan=0, line=None, rep=0):
     head = bytearray(340)
     struct.pack_into("<H", head, 0, 1)
     struct.pack_into("<I", head, 14, scan)
     struct.pack_into("<HHH", head, 34, samples, channels, channels)
+    struct.pack_into("<H", head, 172, samples // 2)  # center_sample
+    struct.pack_into("<H", head, 242, scan % samples if line is None else line)  # e1
+    struct.pack_into("<H", head, 254, rep)  # repetition
     data = b"\0" * (samples * channels * 8)
     return struct.pack("<H", 1008) + bytes(head) + data
 
 
 CLOSE = struct.pack("<H", 4)
+
+
+def sync(s, corr=4242):
+    """Round trip through a QUERY: the server has handled every earlier frame."""
+    s.sendall(frame_query("gadgetron::version", corr))
+    m, payload = read_frame(s)
+    if m != 7 or payload[0] != corr:
+        raise Fail("sync: got %r %r" % (m, payload))
 
 
 def expect_error(frames, needle=None):
@@ -180,7 +198,8 @@ def case_error(port, kind, needle="", extra=""):
     elif kind == "header-first":
         payload = frame_text(3, MINIMAL_HEADER)
     elif kind == "filename":
-        payload = frame_filename(needle)
+        payload = frame_filename(needle) + frame_text(3, MINIMAL_HEADER) + CLOSE
+        needle = extra
     elif kind == "config-file":
         with open(needle) as f:
             payload = frame_text(2, f.read()) + frame_text(3, MINIMAL_HEADER) + CLOSE
@@ -217,8 +236,88 @@ def case_vanish(port, config_name, count="200"):
     s.sendall(frame_filename(config_name) + frame_text(3, MINIMAL_HEADER))
     for i in range(int(count)):
         s.sendall(frame_acq(scan=i))
+    time.sleep(0.3)  # let the stream start working on them
     s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
     s.close()
+
+
+def case_stream(port, config_name, gofile="", count="20"):
+    """A well-formed session: config, header, acquisitions, CLOSE. With
+    gofile, pauses after the first half until that file exists (so a test
+    can signal the server mid-stream). Expects no errors; prints the number
+    of images."""
+    s = connect(port)
+    n = int(count)
+    s.sendall(frame_filename(config_name) + frame_text(3, MINIMAL_HEADER))
+    for i in range(n // 2):
+        s.sendall(frame_acq(scan=i))
+    sync(s)
+    print("streaming", flush=True)
+    if gofile:
+        deadline = time.time() + 30
+        while not os.path.exists(gofile):
+            if time.time() > deadline:
+                raise Fail("nobody created " + gofile)
+            time.sleep(0.02)
+    for i in range(n // 2, n):
+        s.sendall(frame_acq(scan=i))
+    s.sendall(CLOSE)
+    frames = read_until_close(s)
+    errors = [p for (m, p) in frames if m == 5]
+    if errors:
+        raise Fail("errors: %r" % (errors,))
+    expect_eof(s)
+    print("images %d" % sum(1 for (m, _) in frames if m == 1022), flush=True)
+
+
+def case_bulk(port, matrix="128", reps="100", delay="1.0"):
+    """Backpressure both ways: a client whose reader starts `delay` seconds
+    late on a tiny receive buffer. One image per repetition must arrive,
+    no errors, then CLOSE."""
+    import threading
+    n, reps, delay = int(matrix), int(reps), float(delay)
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 8192)
+    s.settimeout(TIMEOUT)
+    s.connect(("127.0.0.1", port))
+    result = {}
+
+    def reader():
+        time.sleep(delay)
+        try:
+            result["frames"] = read_until_close(s)
+        except (Fail, OSError) as e:
+            result["error"] = str(e)
+
+    t = threading.Thread(target=reader)
+    t.start()
+    s.sendall(frame_filename("default.xml") + frame_text(3, header_xml(n)))
+    t0 = time.time()
+    for r in range(reps):
+        s.sendall(b"".join(frame_acq(samples=n, scan=r * n + i, line=i, rep=r)
+                           for i in range(n)))
+    s.sendall(CLOSE)
+    send_time = time.time() - t0
+    t.join(TIMEOUT * 4)
+    if "error" in result or "frames" not in result:
+        raise Fail("reader: %s" % result.get("error", "did not finish"))
+    frames = result["frames"]
+    errors = [p for (m, p) in frames if m == 5]
+    images = sum(1 for (m, _) in frames if m == 1022)
+    if errors or images != reps:
+        raise Fail("%d images (expected %d), errors %r" % (images, reps, errors))
+    expect_eof(s)
+    print("images %d send %.2f s" % (images, send_time))
+
+
+def case_refused(port):
+    """Expects the port to refuse connections (server no longer listening)."""
+    try:
+        s = connect(port)
+    except ConnectionRefusedError:
+        return
+    s.close()
+    raise Fail("server still accepts connections")
 
 
 def case_idle(port, seconds, partial="1"):
@@ -239,6 +338,7 @@ def case_idle(port, seconds, partial="1"):
 def case_hold(port, seconds):
     """Connects and stays silent; prints what the server sends (shutdown)."""
     s = connect(port)
+    sync(s)
     print("connected", flush=True)
     s.settimeout(float(seconds))
     frames = read_until_close(s)
@@ -259,7 +359,7 @@ def main():
     try:
         fn(port, *sys.argv[3:])
     except (Fail, OSError, struct.error) as e:
-        print("FAIL %s: %s" % (sys.argv[2], e))
+        print("FAIL %s: %s" % (" ".join(sys.argv[2:]), e), file=sys.stderr)
         return 1
     return 0
 

@@ -101,7 +101,7 @@ Test(e2e, default_config_on_simulated_cine)
     simulate(data, 3, 4, 8, 64, 0.002);
     int rc = run_client(data, out, "default.xml", "recon");
     cr_assert_eq(rc, 0, "client exit status %d", rc);
-    check_against_truth(data, out, 3, 4, 64, 0.03);
+    check_against_truth(data, out, 3, 4, 64, 0.015);
 }
 
 Test(e2e, shepp_logan_matches_ismrmrd_reference_recon)

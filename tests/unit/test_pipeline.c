@@ -17,10 +17,10 @@ typedef struct sink {
     pthread_cond_t cv;
     gt_msg **msgs;
     size_t n, cap;
-    int block;     /* out() waits while set */
-    int in_out;    /* a thread is inside out() */
-    int spaces;    /* on_space calls */
-    int dones;     /* on_done calls */
+    int block;  /* out() waits while set */
+    int in_out; /* a thread is inside out() */
+    int spaces; /* on_space calls */
+    int dones;  /* on_done calls */
 } sink;
 
 static void sink_init(sink *s)
@@ -144,8 +144,11 @@ static gt_msg *make_float_image(uint16_t image_type)
 
 static gt_pipeline *start(gt_config *c, sink *s, size_t cap)
 {
-    gt_pipeline_opts o = {.queue_capacity = cap, .out = sink_out, .on_space = sink_space,
-                          .on_done = sink_done, .user = s};
+    gt_pipeline_opts o = {.queue_capacity = cap,
+                          .out = sink_out,
+                          .on_space = sink_space,
+                          .on_done = sink_done,
+                          .user = s};
     gt_stream_ctx ctx = {0};
     static gt_stream_ctx keep;
     keep = ctx;
@@ -220,12 +223,27 @@ Test(pipeline, backpressure_and_space_callback, .timeout = 20)
         usleep(1000); /* let stages move messages along */
     }
     cr_assert_eq(rc, GT_EAGAIN, "input never filled up");
-    cr_assert_leq(pushed, 3 * 4 + 3 + 1, "pushed %zu past the bounds", pushed);
-    cr_assert_geq(pushed, 4);
     cr_assert(sink_wait(&s, &s.in_out, 1), "out() was never entered");
-    cr_assert_eq(s.spaces, 0, "space signalled while still full");
+    /* Let every stage settle into its blocked state, topping up the input. */
+    for (int i = 0; i < 200; i++) {
+        if ((rc = gt_pipeline_try_push(p, m)) == 0) {
+            pushed++;
+            m = make_acq((uint32_t)pushed);
+        }
+        usleep(1000);
+    }
+    cr_assert_eq(gt_pipeline_try_push(p, m), GT_EAGAIN);
+    /* 3 queues of 4 plus one message held by each of the 3 stages. */
+    cr_assert_leq(pushed, 3 * 4 + 3, "pushed %zu past the bounds", pushed);
+    cr_assert_geq(pushed, 3 * 4);
+    pthread_mutex_lock(&s.mu);
+    int spaces_blocked = s.spaces;
+    pthread_mutex_unlock(&s.mu);
+    usleep(50000);
+    cr_assert_eq(s.spaces, spaces_blocked, "space signalled while still full");
     sink_set_block(&s, 0);
-    cr_assert(sink_wait(&s, &s.spaces, 1), "on_space did not fire after unblocking");
+    cr_assert(sink_wait(&s, &s.spaces, spaces_blocked + 1),
+              "on_space did not fire after unblocking");
     cr_assert_eq(gt_pipeline_try_push(p, m), 0); /* m was not taken by EAGAIN */
     pushed++;
     gt_pipeline_close_input(p);
@@ -397,16 +415,28 @@ Test(pipeline, reader_writer_tables)
     static const struct {
         const char *name;
         int type;
-    } r[] = {{"GadgetIsmrmrdAcquisitionMessageReader", 1008}, {"AcquisitionReader", 1008},
-             {"GadgetIsmrmrdWaveformMessageReader", 1026}, {"WaveformReader", 1026},
-             {"MRIImageReader", 1022}, {"ImageReader", 1022},
-             {"GadgetIsmrmrdFloatImageMessageReader", 1022}, {"BufferReader", 1023},
-             {"IsmrmrdImageArrayReader", 1024}, {"AcquisitionBucketReader", 1050}},
-      w[] = {{"MRIImageWriter", 1022}, {"MRIImageWriterCPLX", 1022},
-             {"MRIImageWriterFLOAT", 1022}, {"MRIImageWriterUSHORT", 1022},
-             {"ImageWriter", 1022}, {"DependencyQueryWriter", 1019}, {"BufferWriter", 1023},
-             {"IsmrmrdImageArrayWriter", 1024}, {"AcquisitionBucketWriter", 1050},
-             {"AcquisitionWriter", 1008}, {"WaveformWriter", 1026}, {"TextWriter", 5}};
+    } r[] = {{"GadgetIsmrmrdAcquisitionMessageReader", 1008},
+             {"AcquisitionReader", 1008},
+             {"GadgetIsmrmrdWaveformMessageReader", 1026},
+             {"WaveformReader", 1026},
+             {"MRIImageReader", 1022},
+             {"ImageReader", 1022},
+             {"GadgetIsmrmrdFloatImageMessageReader", 1022},
+             {"BufferReader", 1023},
+             {"IsmrmrdImageArrayReader", 1024},
+             {"AcquisitionBucketReader", 1050}},
+      w[] = {{"MRIImageWriter", 1022},
+             {"MRIImageWriterCPLX", 1022},
+             {"MRIImageWriterFLOAT", 1022},
+             {"MRIImageWriterUSHORT", 1022},
+             {"ImageWriter", 1022},
+             {"DependencyQueryWriter", 1019},
+             {"BufferWriter", 1023},
+             {"IsmrmrdImageArrayWriter", 1024},
+             {"AcquisitionBucketWriter", 1050},
+             {"AcquisitionWriter", 1008},
+             {"WaveformWriter", 1026},
+             {"TextWriter", 5}};
     for (size_t i = 0; i < sizeof r / sizeof r[0]; i++) {
         int t = 0;
         cr_assert_eq(gt_reader_type(r[i].name, &t), 0, "%s", r[i].name);
@@ -426,8 +456,9 @@ Test(pipeline, reader_writer_tables)
 Test(pipeline, registry_lists_default_xml_gadgets)
 {
     const char *names[] = {"RemoveROOversamplingGadget", "AcquisitionAccumulateTriggerGadget",
-                           "BucketToBufferGadget", "SimpleReconGadget", "ImageArraySplitGadget",
-                           "ExtractGadget", "ImageFinishGadget", "NoiseSummaryGadget"};
+                           "BucketToBufferGadget",       "SimpleReconGadget",
+                           "ImageArraySplitGadget",      "ExtractGadget",
+                           "ImageFinishGadget",          "NoiseSummaryGadget"};
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
         cr_assert_not_null(gt_gadget_find(names[i]), "%s", names[i]);
     cr_assert_null(gt_gadget_find("NoSuchGadget"));

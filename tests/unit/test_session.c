@@ -39,8 +39,8 @@ static const char HEADER_XML[] =
 typedef struct rec {
     int starts, pushes, closes, aborts;
     int start_rc;
-    int eagain_left;   /* push answers GT_EAGAIN this many times */
-    int push_fail_rc;  /* nonzero: push fails with it (taking m) */
+    int eagain_left;  /* push answers GT_EAGAIN this many times */
+    int push_fail_rc; /* nonzero: push fails with it (taking m) */
     int had_header;
     const gt_stream_ctx *ctx;
     int types[16];
@@ -539,8 +539,8 @@ Test(session, filename_lookup_and_refused_paths)
         take_output(s, &o);
         cr_assert_eq(o.n, 2);
         char prefix[256];
-        snprintf(prefix, sizeof prefix, "[Connection] ERROR: Failed to load config file '%s': ",
-                 bad[i]);
+        snprintf(prefix, sizeof prefix,
+                 "[Connection] ERROR: Failed to load config file '%s': ", bad[i]);
         cr_assert(strncmp(o.f[0].text, prefix, strlen(prefix)) == 0, "got '%s'", o.f[0].text);
         cr_assert_eq(o.f[1].id, GT_ID_CLOSE);
         free_output(&o);
@@ -665,14 +665,11 @@ Test(sysinfo, queries_without_gpu)
     free(mem);
 
     char *info = ask("gadgetron::info");
-    const char *markers[] = {"Gadgetron Version Info\n",
-                             "  -- Version            : 4.7.2+gadgetron-c.",
-                             "  -- Git SHA1           : ",
-                             "  -- System Memory size : ",
-                             "  -- Python Support     : NO\n",
-                             "  -- Julia Support      : NO\n",
-                             "  -- Matlab Support     : NO\n",
-                             "  -- CUDA Support       : NO\n"};
+    const char *markers[] = {
+        "Gadgetron Version Info\n",       "  -- Version            : 4.7.2+gadgetron-c.",
+        "  -- Git SHA1           : ",     "  -- System Memory size : ",
+        "  -- Python Support     : NO\n", "  -- Julia Support      : NO\n",
+        "  -- Matlab Support     : NO\n", "  -- CUDA Support       : NO\n"};
     for (size_t i = 0; i < sizeof markers / sizeof markers[0]; i++)
         cr_assert(strstr(info, markers[i]) != NULL, "missing '%s' in:\n%s", markers[i], info);
     cr_assert(strncmp(info, "Gadgetron Version Info\n", 23) == 0);

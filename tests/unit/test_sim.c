@@ -187,16 +187,27 @@ Test(sim, rng_streams_are_deterministic_and_normal)
     enum { N = 200000 };
     float *g = malloc(N * sizeof(float));
     gt_sim_rng_gauss(&r1, g, N);
-    double m = 0, v = 0;
+    double m = 0, v = 0, k4 = 0;
+    int tail3 = 0, below1 = 0;
     for (int i = 0; i < N; i++)
         m += g[i];
     m /= N;
-    for (int i = 0; i < N; i++)
-        v += (g[i] - m) * (g[i] - m);
+    for (int i = 0; i < N; i++) {
+        double d = g[i] - m;
+        v += d * d;
+        k4 += d * d * d * d;
+        tail3 += fabs(g[i]) > 3.0;
+        below1 += g[i] < -1.0;
+    }
     v /= N - 1;
+    k4 /= N * v * v;
     free(g);
     cr_assert_lt(fabs(m), 0.01, "mean %g", m);
     cr_assert_lt(fabs(v - 1.0), 0.02, "variance %g", v);
+    cr_assert_lt(fabs(k4 - 3.0), 0.1, "kurtosis %g", k4);
+    /* P(|x| > 3) = 0.0027, P(x < -1) = 0.1587 */
+    cr_assert_lt(fabs(tail3 / (double)N - 0.0027), 0.0006, "tail fraction %g", tail3 / (double)N);
+    cr_assert_lt(fabs(below1 / (double)N - 0.1587), 0.004, "P(x<-1) %g", below1 / (double)N);
 }
 
 /* ---- header ---- */

@@ -41,6 +41,9 @@ static void usage(FILE *f)
             "      --port-file PATH     write the bound port to PATH once listening\n"
             "      --read-timeout SEC   drop a client silent for SEC seconds inside a\n"
             "                           message or before its config (default 60)\n"
+            "      --max-output-mb N    encoded output a connection may queue before its\n"
+            "                           reconstruction waits for the client (default 64)\n"
+            "      --queue-capacity N   messages per pipeline queue (default: pipeline's)\n"
             "      --log-level LEVEL    error, warn, info (default) or debug;\n"
             "                           also $GADGETRON_LOG_LEVEL\n"
             "\n"
@@ -152,6 +155,8 @@ enum {
     OPT_CONFIG_DIR,
     OPT_BIND,
     OPT_READ_TIMEOUT,
+    OPT_MAX_OUTPUT,
+    OPT_QUEUE_CAP,
     OPT_IGNORED,
 };
 
@@ -168,6 +173,8 @@ int main(int argc, char **argv)
         {"config-dir", required_argument, NULL, OPT_CONFIG_DIR},
         {"bind", required_argument, NULL, OPT_BIND},
         {"read-timeout", required_argument, NULL, OPT_READ_TIMEOUT},
+        {"max-output-mb", required_argument, NULL, OPT_MAX_OUTPUT},
+        {"queue-capacity", required_argument, NULL, OPT_QUEUE_CAP},
         {"disable_storage", required_argument, NULL, 'd'},
         {"storage_address", required_argument, NULL, 'E'},
         {"storage_port", required_argument, NULL, 's'},
@@ -175,7 +182,7 @@ int main(int argc, char **argv)
         {"storage_dir", required_argument, NULL, 'S'},
         {NULL, 0, NULL, 0},
     };
-    long port = 9002, timeout_s = 60;
+    long port = 9002, timeout_s = 60, max_output_mb = 64, queue_cap = 0;
     const char *home_flag = NULL, *workdir = "/tmp/gadgetron", *port_file = NULL;
     const char *config_dir_flag = NULL, *bind = NULL;
     int info = 0, level;
@@ -228,6 +235,18 @@ int main(int argc, char **argv)
         case OPT_READ_TIMEOUT:
             if (parse_int(optarg, 1, 86400, &timeout_s) != 0) {
                 fprintf(stderr, "gadgetron: invalid read timeout '%s'\n", optarg);
+                return 2;
+            }
+            break;
+        case OPT_MAX_OUTPUT:
+            if (parse_int(optarg, 1, 1 << 20, &max_output_mb) != 0) {
+                fprintf(stderr, "gadgetron: invalid --max-output-mb '%s'\n", optarg);
+                return 2;
+            }
+            break;
+        case OPT_QUEUE_CAP:
+            if (parse_int(optarg, 1, 1 << 20, &queue_cap) != 0) {
+                fprintf(stderr, "gadgetron: invalid --queue-capacity '%s'\n", optarg);
                 return 2;
             }
             break;
@@ -288,6 +307,8 @@ int main(int argc, char **argv)
         .workdir = workdir,
         .home = home,
         .read_timeout_ms = (unsigned)timeout_s * 1000u,
+        .max_pending_out = (size_t)max_output_mb << 20,
+        .queue_capacity = (size_t)queue_cap,
     };
     if (gt_server_create(&so, &srv) != 0) {
         gt_log(GT_LOG_ERROR, "%s", gt_err_detail());

@@ -139,21 +139,46 @@ int cli_parse(int argc, char **argv, client_opts *o)
     optind = 1;
     opterr = 0;
     int c;
-    while ((c = getopt_long(argc, argv, ":hqvQ:p:a:f:o:g:G:c:C:l:t:F:P:T:Z", long_opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":hqvQ:p:a:f:o:g:G:c:C:l:t:F:P:T:Z", long_opts, NULL)) !=
+           -1) {
         int nz = 0;
         switch (c) {
-        case 'h': fputs(usage_text, stdout); return CLI_EXIT_OK;
-        case 'q': o->query = 1; break;
-        case 'v': o->verbose = 1; break;
-        case 'Q': o->info = optarg; break;
-        case 'p': o->port = optarg; break;
-        case 'a': o->address = optarg; break;
-        case 'f': o->filename = optarg; break;
-        case 'o': o->outfile = optarg; break;
-        case 'g': o->in_group = optarg; break;
-        case 'G': o->out_group_arg = optarg; break;
-        case 'c': o->config = optarg; break;
-        case 'C': o->config_local = optarg; break;
+        case 'h':
+            fputs(usage_text, stdout);
+            return CLI_EXIT_OK;
+        case 'q':
+            o->query = 1;
+            break;
+        case 'v':
+            o->verbose = 1;
+            break;
+        case 'Q':
+            o->info = optarg;
+            break;
+        case 'p':
+            o->port = optarg;
+            break;
+        case 'a':
+            o->address = optarg;
+            break;
+        case 'f':
+            o->filename = optarg;
+            break;
+        case 'o':
+            o->outfile = optarg;
+            break;
+        case 'g':
+            o->in_group = optarg;
+            break;
+        case 'G':
+            o->out_group_arg = optarg;
+            break;
+        case 'c':
+            o->config = optarg;
+            break;
+        case 'C':
+            o->config_local = optarg;
+            break;
         case 'l':
             if (parse_long(optarg, 1, 1000000, &o->loops))
                 return bad("invalid --loops value '%s' (expected an integer >= 1)", optarg);
@@ -162,14 +187,18 @@ int cli_parse(int argc, char **argv, client_opts *o)
             if (parse_long(optarg, 1, 86400000, &o->timeout_ms))
                 return bad("invalid --timeout value '%s' (expected milliseconds >= 1)", optarg);
             break;
-        case 'F': outformat = optarg; break;
+        case 'F':
+            outformat = optarg;
+            break;
         case 'P':
         case 'T':
             if (parse_nonzero_number(optarg, &nz))
                 return bad("invalid compression value '%s'", optarg);
             compression |= nz;
             break;
-        case 'Z': compression = 1; break;
+        case 'Z':
+            compression = 1;
+            break;
         case ':': {
             char opt[3] = {'-', (char)optopt, 0};
             return bad("option %s requires an argument", optopt ? opt : argv[optind - 1]);

@@ -28,20 +28,20 @@
 
 /* ---- cli.c ---------------------------------------------------------------- */
 typedef struct client_opts {
-    int query;              /* -q: dependency query mode, no input file */
-    int verbose;            /* -v */
-    const char *info;       /* -Q: query text, NULL if not given */
-    const char *port;       /* -p */
-    const char *address;    /* -a */
-    const char *filename;   /* -f */
-    const char *outfile;    /* -o */
-    const char *in_group;   /* -g */
-    char out_group[256];    /* -G (default: local time) */
+    int query;            /* -q: dependency query mode, no input file */
+    int verbose;          /* -v */
+    const char *info;     /* -Q: query text, NULL if not given */
+    const char *port;     /* -p */
+    const char *address;  /* -a */
+    const char *filename; /* -f */
+    const char *outfile;  /* -o */
+    const char *in_group; /* -g */
+    char out_group[256];  /* -G (default: local time) */
     const char *out_group_arg;
-    const char *config;     /* -c: sent as FILENAME */
+    const char *config;       /* -c: sent as FILENAME */
     const char *config_local; /* -C: file whose text is sent as CONFIG */
-    long loops;             /* -l */
-    long timeout_ms;        /* -t */
+    long loops;               /* -l */
+    long timeout_ms;          /* -t */
 } client_opts;
 
 enum { CLI_RUN = 0, CLI_EXIT_OK = 1 };
@@ -100,7 +100,7 @@ uint64_t h5out_images(const h5out *o);
 
 /* ---- progress.c ----------------------------------------------------------- */
 typedef struct progress {
-    int enabled;            /* stderr is a terminal */
+    int enabled; /* stderr is a terminal */
     uint64_t acq_total;
     atomic_uint_fast64_t acq_sent;
     atomic_uint_fast64_t images;
@@ -126,20 +126,20 @@ typedef enum session_kind {
 } session_kind;
 
 typedef struct session_result {
-    int connected;       /* the TCP connection was established */
+    int connected; /* the TCP connection was established */
     uint64_t acq_sent, wave_sent, images;
-    int text_errors;     /* TEXT/ERROR messages containing "ERROR" */
-    char *dependency;    /* SESSION_NOISE: the 1019 XML (owned), or NULL */
+    int text_errors;  /* TEXT/ERROR messages containing "ERROR" */
+    char *dependency; /* SESSION_NOISE: the 1019 XML (owned), or NULL */
 } session_result;
 
 typedef struct session_args {
     session_kind kind;
     const client_opts *opts;
-    h5in *in;            /* SESSION_MAIN */
-    h5out *out;          /* SESSION_MAIN, SESSION_CONFIG */
+    h5in *in;                /* SESSION_MAIN */
+    h5out *out;              /* SESSION_MAIN, SESSION_CONFIG */
     const char *config_text; /* CONFIG body (-C or the noise script); NULL = FILENAME */
     size_t config_len;
-    progress *prog;      /* may be NULL */
+    progress *prog; /* may be NULL */
 } session_args;
 
 /* Runs one session to the server's CLOSE. Returns 0, or a negative GT_E*
@@ -151,12 +151,14 @@ int session_run(const session_args *a, session_result *r);
 typedef struct sender {
     int fd;
     const session_args *args;
-    atomic_int stop;       /* set by the receiver: stop sending */
-    atomic_int done;       /* set when the sender returns */
-    int rc;                /* 0 or GT_E* */
+    atomic_int stop; /* set by the receiver: stop sending */
+    atomic_int done; /* set when the sender returns */
+    int rc;          /* 0 or GT_E* */
     char err[512];
     uint64_t acq_sent, wave_sent;
-    int completed;         /* everything including CLOSE was sent */
+    uint64_t acq_pending; /* encoded into the current batch, not yet written */
+    int io_error;         /* rc came from the socket, not from the input */
+    int completed;        /* everything including CLOSE was sent */
 } sender;
 
 void *sender_main(void *arg);

@@ -120,8 +120,11 @@ int h5in_open(const char *file, const char *group, h5in **out)
         goto fail;
     }
     in->xml = ismrmrd_read_header(&in->ds);
-    in->n_acq = link_exists(in->ds.fileid, group, "data") ? ismrmrd_get_number_of_acquisitions(&in->ds) : 0;
-    in->n_wave = link_exists(in->ds.fileid, group, "waveforms") ? ismrmrd_get_number_of_waveforms(&in->ds) : 0;
+    in->n_acq =
+        link_exists(in->ds.fileid, group, "data") ? ismrmrd_get_number_of_acquisitions(&in->ds) : 0;
+    in->n_wave = link_exists(in->ds.fileid, group, "waveforms")
+                     ? ismrmrd_get_number_of_waveforms(&in->ds)
+                     : 0;
     h5_unlock();
     if (!in->xml) {
         rc = gt_err_set(GT_EDATA, "cannot read the ISMRMRD header '%s/xml' of '%s'", group, file);
@@ -168,7 +171,8 @@ int h5in_read_acq(h5in *in, uint32_t i, ISMRMRD_Acquisition *acq)
     h5_lock();
     int rc = ismrmrd_read_acquisition(&in->ds, i, acq);
     if (rc != ISMRMRD_NOERROR)
-        rc = gt_err_set(GT_EIO, "cannot read acquisition %u of '%s': %s", i, in->file, h5_last_error());
+        rc = gt_err_set(GT_EIO, "cannot read acquisition %u of '%s': %s", i, in->file,
+                        h5_last_error());
     h5_unlock();
     return rc;
 }
@@ -178,7 +182,8 @@ int h5in_read_wave(h5in *in, uint32_t i, ISMRMRD_Waveform *w)
     h5_lock();
     int rc = ismrmrd_read_waveform(&in->ds, i, w);
     if (rc != ISMRMRD_NOERROR)
-        rc = gt_err_set(GT_EIO, "cannot read waveform %u of '%s': %s", i, in->file, h5_last_error());
+        rc =
+            gt_err_set(GT_EIO, "cannot read waveform %u of '%s': %s", i, in->file, h5_last_error());
     h5_unlock();
     return rc;
 }

@@ -63,8 +63,9 @@ static int open_file(h5out *o)
     if (stat(o->file, &st) == 0) {
         fid = H5Fopen(o->file, H5F_ACC_RDWR, H5P_DEFAULT);
         if (fid < 0)
-            return gt_err_set(GT_EIO, "cannot open output file '%s' for writing as HDF5 "
-                                      "(is it an HDF5 file, writable and not open elsewhere?)",
+            return gt_err_set(GT_EIO,
+                              "cannot open output file '%s' for writing as HDF5 "
+                              "(is it an HDF5 file, writable and not open elsewhere?)",
                               o->file);
     } else {
         fid = H5Fcreate(o->file, H5F_ACC_EXCL, H5P_DEFAULT, H5P_DEFAULT);
@@ -84,9 +85,9 @@ int h5out_write_image(h5out *o, const gt_image *im)
         return gt_err_set(GT_EDATA, "image with unknown data type %u", h->data_type);
     size_t count = gt_image_count(h);
     if (count == 0 || count * esz != im->data_bytes || !im->data)
-        return gt_err_set(GT_EDATA, "image size %ux%ux%u x %u channels does not match its %zu data bytes",
-                          h->matrix_size[0], h->matrix_size[1], h->matrix_size[2], h->channels,
-                          im->data_bytes);
+        return gt_err_set(
+            GT_EDATA, "image size %ux%ux%u x %u channels does not match its %zu data bytes",
+            h->matrix_size[0], h->matrix_size[1], h->matrix_size[2], h->channels, im->data_bytes);
 
     char varname[32];
     snprintf(varname, sizeof varname, "image_%u", (unsigned)h->image_series_index);
@@ -105,7 +106,8 @@ int h5out_write_image(h5out *o, const gt_image *im)
     h5_unlock();
     if (rc == 0) {
         o->images++;
-        gt_log(GT_LOG_DEBUG, "image series %u index %u written", h->image_series_index, h->image_index);
+        gt_log(GT_LOG_DEBUG, "image series %u index %u written", h->image_series_index,
+               h->image_index);
     }
     return rc;
 }
@@ -142,8 +144,8 @@ int h5out_write_dependency(h5out *o, const char *xml, size_t len)
     if (!alt)
         return gt_err_set(GT_ENOMEM, "out of memory");
     snprintf(alt, n, "%s.xml", o->file);
-    fprintf(stderr, CLIENT_NAME ": dependency query reply written to '%s' ('%s' holds images)\n", alt,
-            o->file);
+    fprintf(stderr, CLIENT_NAME ": dependency query reply written to '%s' ('%s' holds images)\n",
+            alt, o->file);
     int rc = write_text_file(alt, xml, len);
     free(alt);
     return rc;

@@ -27,11 +27,14 @@ static int read_file(const char *path, char **out, size_t *len)
     FILE *f = fopen(path, "rb");
     char *s = NULL;
     if (!f)
-        return gt_err_set(GT_ENOTFOUND, "cannot read local configuration '%s': %s", path, strerror(errno));
+        return gt_err_set(GT_ENOTFOUND, "cannot read local configuration '%s': %s", path,
+                          strerror(errno));
     struct stat st;
-    if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode) || (size_t)st.st_size > MAX_LOCAL_CONFIG) {
+    if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode) ||
+        (size_t)st.st_size > MAX_LOCAL_CONFIG) {
         fclose(f);
-        return gt_err_set(GT_EINVAL, "local configuration '%s' is not a regular file of at most 64 MiB", path);
+        return gt_err_set(GT_EINVAL,
+                          "local configuration '%s' is not a regular file of at most 64 MiB", path);
     }
     size_t n = (size_t)st.st_size;
     s = malloc(n + 1);
@@ -69,7 +72,8 @@ static int noise_script(const char *dep_id, char *buf, size_t cap)
 {
     static const char head[] =
         "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
-        "<gadgetronStreamConfiguration xsi:schemaLocation=\"http://gadgetron.sf.net/gadgetron gadgetron.xsd\"\n"
+        "<gadgetronStreamConfiguration xsi:schemaLocation=\"http://gadgetron.sf.net/gadgetron "
+        "gadgetron.xsd\"\n"
         "        xmlns=\"http://gadgetron.sf.net/gadgetron\"\n"
         "        xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\">\n"
         "    <writer>\n"
@@ -84,11 +88,10 @@ static int noise_script(const char *dep_id, char *buf, size_t cap)
         "        <property>\n"
         "            <name>noise_file</name>\n"
         "            <value>GadgetronNoiseCovarianceMatrix_";
-    static const char tail[] =
-        "</value>\n"
-        "        </property>\n"
-        "    </gadget>\n"
-        "</gadgetronStreamConfiguration>\n";
+    static const char tail[] = "</value>\n"
+                               "        </property>\n"
+                               "    </gadget>\n"
+                               "</gadgetronStreamConfiguration>\n";
     if (sizeof head + 1 > cap)
         return -1;
     memcpy(buf, head, sizeof head);
@@ -110,9 +113,9 @@ static void report_noise_stats(const char *dep_id, const char *xml)
         gt_log(GT_LOG_INFO,
                "noise statistics for '%s': channels %ld, noise dwell time %g us, sigma min %g, "
                "max %g, mean %g",
-               dep_id, gt_meta_long(m, "channels", 0, 0), gt_meta_double(m, "noise_dwell_time_us", 0, 0),
-               gt_meta_double(m, "min_sigma", 0, 0), gt_meta_double(m, "max_sigma", 0, 0),
-               gt_meta_double(m, "mean_sigma", 0, 0));
+               dep_id, gt_meta_long(m, "channels", 0, 0),
+               gt_meta_double(m, "noise_dwell_time_us", 0, 0), gt_meta_double(m, "min_sigma", 0, 0),
+               gt_meta_double(m, "max_sigma", 0, 0), gt_meta_double(m, "mean_sigma", 0, 0));
     } else {
         gt_log(GT_LOG_INFO, "no noise statistics for dependency '%s' on the server (status: %s)",
                dep_id, status ? status : "missing");
@@ -130,8 +133,8 @@ static int noise_session(const client_opts *o, const char *dep_id)
         return 0;
     }
     gt_log(GT_LOG_INFO, "querying noise statistics for dependency '%s'", dep_id);
-    session_args a = {.kind = SESSION_NOISE, .opts = o, .config_text = script,
-                      .config_len = strlen(script)};
+    session_args a = {
+        .kind = SESSION_NOISE, .opts = o, .config_text = script, .config_len = strlen(script)};
     session_result r;
     int rc = session_run(&a, &r);
     if (rc < 0 && !r.connected) {
@@ -163,7 +166,8 @@ static void print_banner(const client_opts *o)
         fprintf(stderr, "  -- hdf5 file  in   :      %s\n", o->filename);
         fprintf(stderr, "  -- hdf5 group in   :      %s\n", o->in_group);
     }
-    fprintf(stderr, "  -- conf            :      %s\n", o->config_local ? o->config_local : o->config);
+    fprintf(stderr, "  -- conf            :      %s\n",
+            o->config_local ? o->config_local : o->config);
     fprintf(stderr, "  -- loop            :      %ld\n", o->loops);
     fprintf(stderr, "  -- hdf5 file out   :      %s\n", o->outfile);
     fprintf(stderr, "  -- hdf5 group out  :      %s\n", o->out_group);
@@ -179,7 +183,8 @@ static int check_header(const client_opts *o, h5in *in, char *dep, size_t cap)
     dep[0] = '\0';
     int rc = gt_mrd_header_parse(xml, len, &h);
     if (rc == GT_EXML) {
-        cli_error("invalid ISMRMRD header in '%s' %s/xml: %s", o->filename, o->in_group, gt_err_detail());
+        cli_error("invalid ISMRMRD header in '%s' %s/xml: %s", o->filename, o->in_group,
+                  gt_err_detail());
         return rc;
     }
     if (rc < 0) {
@@ -215,8 +220,13 @@ static int run_main(const client_opts *o, const char *cfg, size_t cfg_len)
     for (long l = 0; l < o->loops; l++) {
         progress prog;
         progress_init(&prog, h5in_n_acq(in));
-        session_args a = {.kind = SESSION_MAIN, .opts = o, .in = in, .out = out,
-                          .config_text = cfg, .config_len = cfg_len, .prog = &prog};
+        session_args a = {.kind = SESSION_MAIN,
+                          .opts = o,
+                          .in = in,
+                          .out = out,
+                          .config_text = cfg,
+                          .config_len = cfg_len,
+                          .prog = &prog};
         session_result r;
         if (o->loops > 1)
             gt_log(GT_LOG_INFO, "loop %ld of %ld", l + 1, o->loops);
@@ -237,9 +247,9 @@ static int run_main(const client_opts *o, const char *cfg, size_t cfg_len)
 done:
     h5out_destroy(out);
     h5in_close(in);
-    if (rc == 0 && text_errors) {
+    if (text_errors) {
         cli_error("the server reported %d error(s)", text_errors);
-        rc = GT_EPROTO;
+        rc = rc < 0 ? rc : GT_EPROTO;
     }
     return rc;
 }
@@ -252,14 +262,15 @@ static int run_simple(const client_opts *o, session_kind kind, const char *cfg, 
         cli_error("%s", gt_err_detail());
         return rc;
     }
-    session_args a = {.kind = kind, .opts = o, .out = out, .config_text = cfg, .config_len = cfg_len};
+    session_args a = {
+        .kind = kind, .opts = o, .out = out, .config_text = cfg, .config_len = cfg_len};
     session_result r;
     rc = session_run(&a, &r);
     free(r.dependency);
     h5out_destroy(out);
-    if (rc == 0 && r.text_errors) {
+    if (r.text_errors) {
         cli_error("the server reported %d error(s)", r.text_errors);
-        rc = GT_EPROTO;
+        rc = rc < 0 ? rc : GT_EPROTO;
     }
     return rc;
 }

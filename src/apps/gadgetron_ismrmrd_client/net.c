@@ -68,7 +68,7 @@ static int try_connect(const struct addrinfo *ai, long deadline, int *fd_out)
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     *fd_out = fd;
     return 0;
-fail_errno: {
+fail_errno : {
     int e = errno;
     close(fd);
     return e;

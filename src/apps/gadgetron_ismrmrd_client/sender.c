@@ -33,6 +33,7 @@ static int fail(sender *s, int rc, const char *what)
     return rc;
 }
 
+/* Sends the batch; acquisitions count as sent once their bytes are written. */
 static int flush(sender *s, gt_buf *b)
 {
     if (b->len == 0)
@@ -40,8 +41,14 @@ static int flush(sender *s, gt_buf *b)
     int rc = net_send_all(s->fd, b->data, b->len);
     if (rc)
         return rc;
-    if (s->args->prog)
-        atomic_fetch_add(&s->args->prog->bytes_sent, b->len);
+    s->acq_sent += s->acq_pending;
+    s->acq_pending = 0;
+    progress *p = s->args->prog;
+    if (p) {
+        atomic_fetch_add(&p->bytes_sent, b->len);
+        atomic_store(&p->acq_sent, s->acq_sent);
+        progress_update(p, 0);
+    }
     gt_buf_reset(b);
     return 0;
 }
@@ -88,11 +95,7 @@ static int send_data(sender *s, gt_buf *b, int *io)
         gt_acq view = {.head = acq.head, .traj = acq.traj, .data = (gt_cf *)acq.data};
         if ((rc = gt_wire_put_acq(b, &view)) < 0)
             goto out;
-        s->acq_sent++;
-        if (a->prog) {
-            atomic_store(&a->prog->acq_sent, s->acq_sent);
-            progress_update(a->prog, 0);
-        }
+        s->acq_pending++;
         if (b->len >= SEND_BATCH && (rc = flush(s, b)) < 0) {
             *io = 1;
             goto out;
@@ -143,6 +146,7 @@ void *sender_main(void *arg)
     }
     if ((rc = flush(s, &b)) < 0) {
         fail(s, rc, "cannot send the configuration");
+        s->io_error = 1;
         goto out;
     }
     if (s->args->kind == SESSION_MAIN) {
@@ -151,12 +155,14 @@ void *sender_main(void *arg)
             goto out;
         if (rc < 0) {
             fail(s, rc, io ? "cannot send data" : "cannot read the input");
+            s->io_error = io;
             if (io)
                 goto out;
             /* b holds only whole frames: send them, then end the stream cleanly. */
         }
     }
     if ((rc = gt_wire_put_close(&b)) < 0 || (rc = flush(s, &b)) < 0) {
+        s->io_error |= s->rc == 0;
         fail(s, rc, "cannot send CLOSE");
         goto out;
     }
