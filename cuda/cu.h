@@ -1,4 +1,4 @@
-/* cu.h — private to the CUDA module (cuda/*.c): shared state, error helpers
+/* cu.h — private to the CUDA module (the .c files of cuda/): shared state, error helpers
  * and the backend ops. Contracts of the ops are those of gt/backend.h.
  *
  * Every op: checks its arguments like the CPU table, selects the device,

@@ -16,6 +16,13 @@ extern const gt_gadget_class gt_gadget_cls_float_to_short;
 extern const gt_gadget_class gt_gadget_cls_image_finish;
 extern const gt_gadget_class gt_gadget_cls_acquisition_passthrough;
 extern const gt_gadget_class gt_gadget_cls_noise_summary;
+/* post-GRAPPA image-array gadgets (post engineer) */
+extern const gt_gadget_class gt_gadget_cls_pf_pocs;
+extern const gt_gadget_class gt_gadget_cls_pf_filter;
+extern const gt_gadget_class gt_gadget_cls_kspace_filtering;
+extern const gt_gadget_class gt_gadget_cls_fov_adjust;
+extern const gt_gadget_class gt_gadget_cls_image_array_scaling;
+extern const gt_gadget_class gt_gadget_cls_noise_std_map;
 
 static const gt_gadget_class *const classes[] = {
     &gt_gadget_cls_remove_ro_oversampling,
@@ -30,6 +37,12 @@ static const gt_gadget_class *const classes[] = {
     &gt_gadget_cls_image_finish,
     &gt_gadget_cls_acquisition_passthrough,
     &gt_gadget_cls_noise_summary,
+    &gt_gadget_cls_pf_pocs,
+    &gt_gadget_cls_pf_filter,
+    &gt_gadget_cls_kspace_filtering,
+    &gt_gadget_cls_fov_adjust,
+    &gt_gadget_cls_image_array_scaling,
+    &gt_gadget_cls_noise_std_map,
     NULL,
 };
 

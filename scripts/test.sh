@@ -21,6 +21,17 @@ run_suite() { # build-dir, extra cmake args...
   ctest --test-dir "$dir" --output-on-failure --timeout 600 "${CTEST_ARGS[@]}"
 }
 
+# Criterion runs each test in a worker process whose leak report does not
+# change the verdict, so the sanitizer build also fails on any report that
+# reached a test's output.
+check_sanitizer_reports() { # build-dir
+  local log=$1/Testing/Temporary/LastTest.log
+  if grep -nE "ERROR: (LeakSanitizer|AddressSanitizer)|runtime error:" "$log"; then
+    echo "== sanitizer reports found in $log" >&2
+    exit 1
+  fi
+}
+
 CTEST_ARGS=("$@")
 run_suite build
 if [ "$sanitize" = 1 ]; then
@@ -28,5 +39,6 @@ if [ "$sanitize" = 1 ]; then
   ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
   UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
     run_suite build-asan -DGT_CUDA=OFF -DGT_SANITIZE=address,undefined
+  check_sanitizer_reports build-asan
 fi
 echo "== all tests passed"

@@ -88,13 +88,13 @@ int gt_discovery_run(char *const argv[], int timeout_ms, size_t max_output, char
                      size_t *out_len, int *status);
 
 typedef struct gt_discovery_opts {
-    const char *command;  /* discovery command; NULL: GADGETRON_REMOTE_WORKER_COMMAND */
-    const char *relay;    /* "host[:port]" of a cloudbus relay, or NULL */
-    int timeout_ms;       /* command timeout; 0: GT_DISCOVERY_DEFAULT_TIMEOUT_MS */
-    int relay_timeout_ms; /* relay request timeout; 0: default (2 s) */
-    size_t max_output;    /* bytes of command/relay output; 0: 1 MiB */
+    const char *command;   /* discovery command; NULL: GADGETRON_REMOTE_WORKER_COMMAND */
+    const char *relay;     /* "host[:port]" of a cloudbus relay, or NULL */
+    int timeout_ms;        /* command timeout; 0: GT_DISCOVERY_DEFAULT_TIMEOUT_MS */
+    int relay_timeout_ms;  /* relay request timeout; 0: default (2 s) */
+    size_t max_output;     /* bytes of command/relay output; 0: 1 MiB */
     uint16_t default_port; /* port for TYGER_WORKER_NODES hosts; 0: 9002 */
-    int ignore_env;       /* nonzero: read no environment variable at all */
+    int ignore_env;        /* nonzero: read no environment variable at all */
 } gt_discovery_opts;
 
 enum gt_discovery_source {

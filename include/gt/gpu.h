@@ -23,7 +23,7 @@
 #include "gt/backend.h"
 
 #define GT_GPU_MAX_DEVICES 16
-#define GT_GPU_NAME_MAX 128
+#define GT_GPU_NAME_MAX 256
 #define GT_GPU_REASON_MAX 512
 
 /* One device in use. Versions are CUDA's integers (1000 * major + 10 * minor,

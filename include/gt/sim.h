@@ -14,7 +14,9 @@
  *   xml               ISMRMRD header (namespace http://www.ismrm.org/ISMRMRD)
  *   data              acquisitions, loop order slice > phase > line
  *   ground_truth      NDArray float, dims [RO, E1, phases, slices] (RO fastest;
- *                     h5py shows (1, slices, phases, E1, RO)): noise-free,
+ *                     h5py shows (1, slices, phases, E1, RO); libismrmrd's
+ *                     ismrmrd_read_array gives ndim 5 with dims[4] = 1, the
+ *                     append index): noise-free,
  *                     fully sampled root-sum-of-squares of the coil images
  *                     at recon size (oversampling removed)
  *   coil_maps         NDArray complex float, dims [RO, E1, coils, slices]:

@@ -108,8 +108,8 @@ static int parse_tyger_nodes(const char *value, uint16_t port, gt_worker_list *o
             rc = gt_err_set(GT_EPROTO, "element %zu is not a host name string", i);
             goto fail;
         }
-        int n = snprintf(entry, sizeof entry, strchr(h, ':') ? "[%s]:%u" : "%s:%u", h,
-                         (unsigned)port);
+        int n =
+            snprintf(entry, sizeof entry, strchr(h, ':') ? "[%s]:%u" : "%s:%u", h, (unsigned)port);
         if (n < 0 || (size_t)n >= sizeof entry) {
             rc = gt_err_set(GT_EPROTO, "element %zu: host name too long", i);
             goto fail;

@@ -339,8 +339,10 @@ int gt_discovery_from_command(const char *cmd, int timeout_ms, size_t max_output
     describe_status(st, how, sizeof how);
     int bad_exit = !(WIFEXITED(st) && WEXITSTATUS(st) == 0);
     if (bad_exit && blank(text, len)) {
-        rc = gt_dist_fail(GT_EIO, warn, warnlen, "discovery command '%s' failed (%s) and printed "
-                          "no worker list", cmd, how);
+        rc = gt_dist_fail(GT_EIO, warn, warnlen,
+                          "discovery command '%s' failed (%s) and printed "
+                          "no worker list",
+                          cmd, how);
         goto fail;
     }
     if ((rc = gt_worker_list_parse_json(text, len, out)) != 0) {
@@ -354,8 +356,10 @@ int gt_discovery_from_command(const char *cmd, int timeout_ms, size_t max_output
     }
     /* Gadgetron ignores the exit status; we keep a valid list but say so. */
     if (bad_exit)
-        gt_dist_warn(warn, warnlen, "discovery command '%s' ended with %s; using the %zu "
-                     "worker(s) it printed", cmd, how, out->count);
+        gt_dist_warn(warn, warnlen,
+                     "discovery command '%s' ended with %s; using the %zu "
+                     "worker(s) it printed",
+                     cmd, how, out->count);
     gt_discovery_free_argv(argv);
     free(text);
     return 0;

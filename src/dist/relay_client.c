@@ -26,8 +26,9 @@ int gt_relay_fetch_workers(const char *relay_addr, int timeout_ms, gt_worker_lis
     gt_worker_list_clear(out);
     if ((rc = gt_dist_relay_url(relay_addr, "/cloudbus/workers", url, sizeof url)) != 0)
         return rc;
-    rc = gt_dist_http(url, NULL, timeout_ms > 0 ? timeout_ms : GT_DISCOVERY_DEFAULT_RELAY_TIMEOUT_MS,
-                      GT_DISCOVERY_DEFAULT_MAX_OUTPUT, &body, &len, &status);
+    rc =
+        gt_dist_http(url, NULL, timeout_ms > 0 ? timeout_ms : GT_DISCOVERY_DEFAULT_RELAY_TIMEOUT_MS,
+                     GT_DISCOVERY_DEFAULT_MAX_OUTPUT, &body, &len, &status);
     if (rc != 0)
         return rc;
     if (status != 200) {
@@ -90,8 +91,7 @@ static void announce(gt_relay_client *c)
     free(body);
     if (rc == 0 && status == 200) {
         if (c->failing)
-            gt_log(GT_LOG_INFO, "relay %s reachable again; announcing port %d", c->relay,
-                   c->port);
+            gt_log(GT_LOG_INFO, "relay %s reachable again; announcing port %d", c->relay, c->port);
         c->failing = 0;
         pthread_mutex_lock(&c->mu);
         c->ok_count++;

@@ -93,12 +93,36 @@ struct gt_conn {
     char why[160]; /* first reason the connection ended badly, for the log */
 };
 
-/* conn.c: accepts one pending connection on srv->listener. */
-void gt_conn_accept(gt_server *srv);
-/* conn.c: server is draining; ends the connection now if it has not yet
- * started a stream (CLOSE with a shutdown notice). */
+/* ---- connection internals, all loop thread except where noted -------- */
+
+/* conn.c: lifecycle */
+void gt_conn_accept(gt_server *srv); /* accepts one pending connection */
+/* Server is draining: ends the connection now if it is still waiting for its
+ * config (TEXT "Server is shutting down" + CLOSE); others run on. */
 void gt_conn_drain(gt_conn *c);
-/* server.c: a connection was freed (list updated by conn.c). */
+void gt_conn_enter(gt_conn *c); /* log context "conn N" for this callback */
+void gt_conn_leave(void);
+void gt_conn_set_why(gt_conn *c, const char *why); /* first reason kept for the log */
+void gt_conn_free_chunks(gt_chunk *ch);
+/* The client is gone: output dropped, blocked writers woken, stream aborted. */
+void gt_conn_peer_gone(gt_conn *c, const char *why);
+/* Moves a finished session towards shutdown/close; re-arms timers otherwise. */
+void gt_conn_settle(gt_conn *c);
+/* Closes the four handles (destroys a leftover pipeline first). */
+void gt_conn_begin_close(gt_conn *c);
+
+/* conn_read.c: input */
+void gt_conn_start_reading(gt_conn *c);
+void gt_conn_stop_reading(gt_conn *c);
+void gt_conn_arm_timer(gt_conn *c, int restart); /* read timeout; restart: data came */
+void gt_conn_try_resume(gt_conn *c);             /* retries a held push */
+
+/* conn_write.c: output and the stream */
+void gt_conn_flush(gt_conn *c); /* queues session bytes, starts the next write */
+void gt_conn_on_async(uv_async_t *h);
+extern const gt_session_ops gt_conn_ops;
+
+/* server.c: a connection was freed (conn.c already unlinked it). */
 void gt_server_conn_gone(gt_server *srv);
 
 #endif

@@ -122,4 +122,4 @@ closed=$(grep -c ": closed: peer 127.0.0.1:" "$T/log")
 [ "$opened" = "$closed" ] || { echo "opened $opened closed $closed"; exit 1; }
 [ "$opened" -ge 40 ]
 grep -q "closed: peer .*config default.xml.*client disconnected" "$T/log"
-cp "$T/log" /tmp/gtw/protocol.log; echo "test_server_protocol: OK"
+echo "test_server_protocol: OK"

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -106,9 +107,9 @@ Test(discovery, parse_entries)
     gt_worker_format(&(gt_worker){.host = "h", .port = 9002}, buf, sizeof buf);
     cr_assert_str_eq(buf, "h:9002");
 
-    const char *bad[] = {"host",    "host:",  "host:0", "host:65536", ":9002",   "a:b:9002",
-                         "[::1]9002", "[::1",   "[]:1",   "host:12a",   "ho st:1", "host:-1",
-                         "h:000009002", "[a b]:1"};
+    const char *bad[] = {"host",     "host:",     "host:0",      "host:65536", ":9002",
+                         "a:b:9002", "[::1]9002", "[::1",        "[]:1",       "host:12a",
+                         "ho st:1",  "host:-1",   "h:000009002", "[a b]:1"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
         cr_assert_eq(gt_worker_parse(bad[i], &w), GT_EPROTO, "'%s' accepted", bad[i]);
     char longhost[400];
@@ -128,10 +129,11 @@ Test(discovery, parse_json_lists)
     struct {
         const char *text;
         int rc;
-    } bad[] = {{"[]", GT_EDATA},           {"{}", GT_EPROTO},       {"[1]", GT_EPROTO},
-               {"hello", GT_EPROTO},       {"", GT_EPROTO},         {"[\"a:1\"] x", GT_EPROTO},
-               {"[\"a:1\",]", GT_EPROTO},  {"[\"a\"]", GT_EPROTO},  {"\"a:1\"", GT_EPROTO},
-               {"[\"a:1\", null]", GT_EPROTO}};
+    } bad[] = {{"[]", GT_EDATA},          {"{}", GT_EPROTO},
+               {"[1]", GT_EPROTO},        {"hello", GT_EPROTO},
+               {"", GT_EPROTO},           {"[\"a:1\"] x", GT_EPROTO},
+               {"[\"a:1\",]", GT_EPROTO}, {"[\"a\"]", GT_EPROTO},
+               {"\"a:1\"", GT_EPROTO},    {"[\"a:1\", null]", GT_EPROTO}};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         cr_assert_eq(gt_worker_list_parse_json(bad[i].text, strlen(bad[i].text), &l), bad[i].rc,
                      "'%s'", bad[i].text);
@@ -243,8 +245,7 @@ Test(discovery, timeout_kills_the_process_group)
     char *dir = gt_test_tmpdir();
     cr_assert_not_null(dir);
     char body[9000];
-    snprintf(body, sizeof body,
-             "echo $$ > %s/pid1\nsleep 30 &\necho $! > %s/pid2\nwait", dir, dir);
+    snprintf(body, sizeof body, "echo $$ > %s/pid1\nsleep 30 &\necho $! > %s/pid2\nwait", dir, dir);
     const char *s = script(dir, "slow.sh", body);
     gt_worker_list l;
     gt_worker_list_init(&l);

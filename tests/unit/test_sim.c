@@ -371,6 +371,16 @@ static void check_common(const gt_sim_opts *o, const acqs *r)
         cr_assert_eq(h->available_channels, o->coils);
         cr_assert_eq(h->channel_mask[0], (UINT64_C(1) << o->coils) - 1);
         cr_assert_gt(h->sample_time_us, 0.0f);
+        cr_assert_float_eq(h->patient_table_position[2], -1200.0f, 1e-3);
+        double nr = 0, np = 0, ns = 0, rp = 0;
+        for (int k = 0; k < 3; k++) {
+            nr += h->read_dir[k] * h->read_dir[k];
+            np += h->phase_dir[k] * h->phase_dir[k];
+            ns += h->slice_dir[k] * h->slice_dir[k];
+            rp += h->read_dir[k] * h->phase_dir[k];
+        }
+        cr_assert(fabs(nr - 1) < 1e-4 && fabs(np - 1) < 1e-4 && fabs(ns - 1) < 1e-4 && fabs(rp) < 1e-4,
+                  "directions not orthonormal");
         cr_assert_lt(h->physiology_time_stamp[0], (uint32_t)(o->rr_ms / 2.5) + 1);
         if (i > 0)
             cr_assert_geq(h->acquisition_time_stamp, r->a[i - 1].head.acquisition_time_stamp);

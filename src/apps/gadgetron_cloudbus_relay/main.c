@@ -16,21 +16,20 @@
 
 static void usage(FILE *f)
 {
-    fprintf(f,
-            "Usage: gadgetron_cloudbus_relay [options]\n"
-            "Registry of live Gadgetron workers over HTTP (cloudbus relay).\n"
-            "\n"
-            "  -h, --help             show this help and exit\n"
-            "  -p, --port PORT        TCP port (default 5000; 0 = any free port)\n"
-            "      --bind ADDR        listen address (default: all interfaces)\n"
-            "      --expiry SECONDS   forget workers unheard for this long (default 300)\n"
-            "      --port-file PATH   write the bound port to PATH once listening\n"
-            "      --log-level LEVEL  error, warn, info (default) or debug\n"
-            "\n"
-            "Endpoints: POST /cloudbus/add_worker {\"port\": \"9002\"}, POST\n"
-            "/cloudbus/remove_worker, GET /cloudbus/workers, GET /cloudbus/status, GET /info.\n"
-            "Main nodes: gadgetron -r HOST[:PORT], or\n"
-            "GADGETRON_REMOTE_WORKER_COMMAND=\"curl -s HOST:PORT/cloudbus/workers\".\n");
+    fprintf(f, "Usage: gadgetron_cloudbus_relay [options]\n"
+               "Registry of live Gadgetron workers over HTTP (cloudbus relay).\n"
+               "\n"
+               "  -h, --help             show this help and exit\n"
+               "  -p, --port PORT        TCP port (default 5000; 0 = any free port)\n"
+               "      --bind ADDR        listen address (default: all interfaces)\n"
+               "      --expiry SECONDS   forget workers unheard for this long (default 300)\n"
+               "      --port-file PATH   write the bound port to PATH once listening\n"
+               "      --log-level LEVEL  error, warn, info (default) or debug\n"
+               "\n"
+               "Endpoints: POST /cloudbus/add_worker {\"port\": \"9002\"}, POST\n"
+               "/cloudbus/remove_worker, GET /cloudbus/workers, GET /cloudbus/status, GET /info.\n"
+               "Main nodes: gadgetron -r HOST[:PORT], or\n"
+               "GADGETRON_REMOTE_WORKER_COMMAND=\"curl -s HOST:PORT/cloudbus/workers\".\n");
 }
 
 static int write_port_file(const char *path, int port)
