@@ -16,6 +16,8 @@ extern const gt_gadget_class gt_gadget_cls_float_to_short;
 extern const gt_gadget_class gt_gadget_cls_image_finish;
 extern const gt_gadget_class gt_gadget_cls_acquisition_passthrough;
 extern const gt_gadget_class gt_gadget_cls_noise_summary;
+extern const gt_gadget_class gt_gadget_cls_noise_adjust; /* noise engineer */
+extern const gt_gadget_class gt_gadget_cls_asymmetric_echo;
 /* post-GRAPPA image-array gadgets (post engineer) */
 extern const gt_gadget_class gt_gadget_cls_pf_pocs;
 extern const gt_gadget_class gt_gadget_cls_pf_filter;
@@ -23,6 +25,10 @@ extern const gt_gadget_class gt_gadget_cls_kspace_filtering;
 extern const gt_gadget_class gt_gadget_cls_fov_adjust;
 extern const gt_gadget_class gt_gadget_cls_image_array_scaling;
 extern const gt_gadget_class gt_gadget_cls_noise_std_map;
+/* GenericRecon reference prep / KLT / GRAPPA (grappa engineer) */
+extern const gt_gadget_class gt_gadget_cls_ref_prep;
+extern const gt_gadget_class gt_gadget_cls_eigen_channel;
+extern const gt_gadget_class gt_gadget_cls_cartesian_grappa;
 
 static const gt_gadget_class *const classes[] = {
     &gt_gadget_cls_remove_ro_oversampling,
@@ -37,12 +43,17 @@ static const gt_gadget_class *const classes[] = {
     &gt_gadget_cls_image_finish,
     &gt_gadget_cls_acquisition_passthrough,
     &gt_gadget_cls_noise_summary,
+    &gt_gadget_cls_noise_adjust,
+    &gt_gadget_cls_asymmetric_echo,
     &gt_gadget_cls_pf_pocs,
     &gt_gadget_cls_pf_filter,
     &gt_gadget_cls_kspace_filtering,
     &gt_gadget_cls_fov_adjust,
     &gt_gadget_cls_image_array_scaling,
     &gt_gadget_cls_noise_std_map,
+    &gt_gadget_cls_ref_prep,
+    &gt_gadget_cls_eigen_channel,
+    &gt_gadget_cls_cartesian_grappa,
     NULL,
 };
 

@@ -109,7 +109,7 @@ alive
 # Many connections at once, all answered.
 pids=()
 for i in $(seq 20); do
-    P query gadgetron::build gadgetron-c >/dev/null &
+    P query gadgetron::version 4.7.2 >/dev/null &
     pids+=($!)
 done
 for p in "${pids[@]}"; do wait "$p"; done
