@@ -145,9 +145,10 @@ static int plan_get(int device, int rank, const size_t n3[3], size_t batch, pref
     for (int i = 0; i < CACHE_MAX && victim < 0; i++)
         if (!cache[i].used)
             victim = i;
-    for (int i = 0; i < CACHE_MAX && victim < 0; i++) /* LRU among idle plans */
-        if (!cache[i].busy && (victim < 0 || cache[i].last < cache[victim].last))
-            victim = i;
+    if (victim < 0) /* least recently used among idle plans */
+        for (int i = 0; i < CACHE_MAX; i++)
+            if (!cache[i].busy && (victim < 0 || cache[i].last < cache[victim].last))
+                victim = i;
     if (victim >= 0) {
         plan_entry *e = &cache[victim];
         if (e->used) {

@@ -79,14 +79,14 @@ static int grappa_init(gt_gadget *g)
     if (alg && strcasecmp(alg, "Inati_Iter") == 0)
         st->inati_iter = 1;
     else if (!alg || strcasecmp(alg, "Inati") != 0)
-        return gt_err_set(GT_ECONFIG, "Gadget '%s': coil_map_algorithm '%s' is not Inati or "
-                                      "Inati_Iter",
+        return gt_err_set(GT_ECONFIG,
+                          "Gadget '%s': coil_map_algorithm '%s' is not Inati or "
+                          "Inati_Iter",
                           g->name, alg ? alg : "");
     if (st->ks_ro < 1 || st->ks_e1 < 1 || st->ks_ro > 255 || st->ks_e1 > GT_GRAPPA_MAX_TAPS ||
         st->cm_ks < 1 || st->cm_kz < 1 || st->cm_iters < 1 || st->dst_modes < 0 ||
         st->image_series < 0 || st->lambda < 0)
-        return gt_err_set(GT_ECONFIG, "Gadget '%s': GRAPPA / coil map sizes out of range",
-                          g->name);
+        return gt_err_set(GT_ECONFIG, "Gadget '%s': GRAPPA / coil map sizes out of range", g->name);
     if (!g->ctx || !g->ctx->header)
         return gt_err_set(GT_ECONFIG, "Gadget '%s': needs an ISMRMRD header", g->name);
     return gt_generic_recon_info_init(&st->info, g->ctx->header);
@@ -153,8 +153,8 @@ static int prepare(grappa_state *st, const gt_mrd_encoding *enc, const gt_recon_
         (rc = gt_fftc(&cm, 2, GT_FFT_INVERSE)))
         goto fail;
     if (st->inati_iter)
-        rc = gt_coilmap_inati_iter(&cm, (size_t)st->cm_ks, (size_t)st->cm_kz,
-                                   (size_t)st->cm_iters, st->cm_thres, &maps);
+        rc = gt_coilmap_inati_iter(&cm, (size_t)st->cm_ks, (size_t)st->cm_kz, (size_t)st->cm_iters,
+                                   st->cm_thres, &maps);
     else
         rc = gt_coilmap_inati(&cm, (size_t)st->cm_ks, (size_t)st->cm_kz, GT_COILMAP_POWER, &maps);
     if (rc)
@@ -262,7 +262,8 @@ static int snr_array(const grappa_obj *ob, const gt_image_array *img, gt_image_a
         size_t gn = g->dims[4], gs = g->dims[5], gl = g->dims[6];
         for (size_t b = 0; b < nb; b++) {
             size_t n = b % d[4], s = (b / d[4]) % d[5], l = b / (d[4] * d[5]);
-            size_t gb = (n < gn ? n : gn - 1) + gn * ((s < gs ? s : gs - 1) + gs * (l < gl ? l : gl - 1));
+            size_t gb =
+                (n < gn ? n : gn - 1) + gn * ((s < gs ? s : gs - 1) + gs * (l < gl ? l : gl - 1));
             const float *gv = (const float *)g->data + gb * P;
             gt_cf *o = (gt_cf *)ia->data.data + b * P;
             for (size_t i = 0; i < P; i++)
@@ -287,8 +288,7 @@ static int unwrap_bit(grappa_state *st, size_t e, const gt_mrd_encoding *enc, gt
         return gt_err_set(GT_EUNSUPPORTED, "GRAPPA: 3-D data are not supported");
     if (ob->unmix.dims[0] != db->data.dims[0] || ob->unmix.dims[1] != db->data.dims[1])
         return gt_err_set(GT_EDATA, "GRAPPA: data %zu x %zu, kernels for %zu x %zu",
-                          db->data.dims[0], db->data.dims[1], ob->unmix.dims[0],
-                          ob->unmix.dims[1]);
+                          db->data.dims[0], db->data.dims[1], ob->unmix.dims[0], ob->unmix.dims[1]);
     size_t ae1 = enc->has_parallel && enc->accel[0] > 1 ? enc->accel[0] : 1;
     size_t ae2 = enc->has_parallel && enc->accel[1] > 1 ? enc->accel[1] : 1;
     float scale = 1.0f;
@@ -365,8 +365,9 @@ static int grappa_process(gt_gadget *g, gt_msg *m, gt_emitter *out)
         if (!has(&bit->data.data))
             continue;
         if (!ob->valid) {
-            rc = gt_err_set(GT_EDATA, "GRAPPA: encoding %zu has data but no reference was ever "
-                                      "received",
+            rc = gt_err_set(GT_EDATA,
+                            "GRAPPA: encoding %zu has data but no reference was ever "
+                            "received",
                             e);
             break;
         }

@@ -30,14 +30,14 @@
 #include "post_common.h"
 
 typedef struct fov_state {
-    gt_post_base base;
+    gt_generic_recon_base base;
     int warned;
 } fov_state;
 
 static int fov_init(gt_gadget *g)
 {
     fov_state *st = g->state;
-    return gt_post_base_init(g, &st->base);
+    return gt_generic_recon_base_init(g, &st->base);
 }
 
 /* Target sizes and FOVs for this array; 0 in *have when nothing says. */
@@ -92,8 +92,10 @@ static int fov_process(gt_gadget *g, gt_msg *m, gt_emitter *out)
         goto fail;
     if (!have) {
         if (!st->warned)
-            gt_log(GT_LOG_WARN, "gadget %s: no FOV/recon matrix information, arrays pass "
-                                "unchanged", g->name);
+            gt_log(GT_LOG_WARN,
+                   "gadget %s: no FOV/recon matrix information, arrays pass "
+                   "unchanged",
+                   g->name);
         st->warned = 1;
         return gt_emit(out, m);
     }
@@ -101,7 +103,7 @@ static int fov_process(gt_gadget *g, gt_msg *m, gt_emitter *out)
         goto fail;
     gt_image_array *ia = m->body;
     gt_array res = {0};
-    double t0 = gt_post_now_ms();
+    double t0 = gt_generic_recon_now();
     if ((rc = gt_recon_fov_adjust(&ia->data, ef, rf, rs, &res))) {
         gt_array_free(&res);
         goto fail;
@@ -120,7 +122,7 @@ fail:
 
 const gt_gadget_class gt_gadget_cls_fov_adjust = {
     .classname = "GenericReconFieldOfViewAdjustmentGadget",
-    .props_base = gt_post_base_props,
+    .props_base = gt_generic_recon_base_props,
     .state_size = sizeof(fov_state),
     .init = fov_init,
     .process = fov_process,

@@ -126,8 +126,11 @@ static const ISMRMRD_AcquisitionHeader *centre_header(const gt_data_buffer *d, l
     return best;
 }
 
-static int set3d(gt_meta *m, const char *name, const float v[3])
+/* p: 3 floats, possibly unaligned (fields of packed ISMRMRD headers). */
+static int set3d(gt_meta *m, const char *name, const void *p)
 {
+    float v[3];
+    memcpy(v, p, sizeof(v));
     int rc = gt_meta_set_double(m, name, v[0]);
     for (int i = 1; i < 3 && !rc; i++)
         rc = gt_meta_append_double(m, name, v[i]);
@@ -287,8 +290,9 @@ int gt_generic_recon_image_headers(const gt_generic_recon_info *info, size_t enc
         return gt_err_set(GT_EINVAL, "image headers: no header information");
     size_t nb = ia->hdims[0] * ia->hdims[1] * ia->hdims[2];
     if (d->hdims[2] != ia->hdims[0] || d->hdims[3] != ia->hdims[1] || d->hdims[4] != ia->hdims[2])
-        return gt_err_set(GT_EINVAL, "image headers: readout headers [.. %zu %zu %zu] vs images "
-                                     "[%zu %zu %zu]",
+        return gt_err_set(GT_EINVAL,
+                          "image headers: readout headers [.. %zu %zu %zu] vs images "
+                          "[%zu %zu %zu]",
                           d->hdims[2], d->hdims[3], d->hdims[4], ia->hdims[0], ia->hdims[1],
                           ia->hdims[2]);
     long o1 = enc < GT_MRD_MAX_ENCODINGS ? info->offset_e1[enc] : 0;

@@ -16,8 +16,9 @@
  * - scalingFactor <= 0 silently switches constant mode off (kept).
  * - A missing DataRole is treated as a regular image (Gadgetron throws);
  *   a missing meta container is created so the factor is still recorded.
- * - The factor is applied in single precision and ScaleRatio stores that
- *   float value widened to double, as Gadgetron does. */
+ * - The factor is applied in single precision; ScaleRatio holds that value
+ *   as ISMRMRD's MetaContainer writes a double (6 significant digits, e.g.
+ *   "10", "204.8"), so the attribute text equals Gadgetron's. */
 #include <stdio.h>
 #include <string.h>
 
@@ -29,7 +30,7 @@
 #include "post_common.h"
 
 typedef struct scale_state {
-    gt_post_base base;
+    gt_generic_recon_base base;
     int use_const, only_once;
     long min_i, max_i;
     double f_const, f_dedicated, f_gfactor, f_snr, f_std;
@@ -42,7 +43,7 @@ static int scale_init(gt_gadget *g)
 {
     scale_state *st = g->state;
     int rc;
-    if ((rc = gt_post_base_init(g, &st->base)) < 0 ||
+    if ((rc = gt_generic_recon_base_init(g, &st->base)) < 0 ||
         (rc = gt_prop_bool(g, "use_constant_scalingFactor", &st->use_const)) < 0 ||
         (rc = gt_prop_double(g, "scalingFactor", &st->f_const)) < 0 ||
         (rc = gt_prop_long(g, "min_intensity_value", &st->min_i)) < 0 ||
@@ -82,8 +83,7 @@ static int scale_pick(gt_gadget *g, const gt_image_array *ia, float *f)
     } else {
         long e = gt_post_encoding(ia);
         if (e < 0 || (size_t)e >= st->nenc)
-            return gt_err_set(GT_EDATA, "%s: encoding %ld outside [0, %zu)", g->name, e,
-                              st->nenc);
+            return gt_err_set(GT_EDATA, "%s: encoding %ld outside [0, %zu)", g->name, e, st->nenc);
         if ((st->factor[e] < 0 || !st->only_once) && !st->use_const) {
             int rc = gt_recon_scale_auto(&ia->data, (int)st->min_i, (int)st->max_i, &st->factor[e]);
             if (rc)
@@ -108,14 +108,15 @@ static int scale_process(gt_gadget *g, gt_msg *m, gt_emitter *out)
     gt_image_array *ia = m->body;
     if ((rc = scale_pick(g, ia, &f)) || (rc = gt_array_scale(&ia->data, f)))
         goto fail;
-    char comment[64];
+    char comment[64], ratio[64];
     snprintf(comment, sizeof comment, "x%.4g", (double)f);
+    snprintf(ratio, sizeof ratio, "%g", (double)f); /* ISMRMRD: ostream << double */
     size_t n = ia->hdims[0] * ia->hdims[1] * ia->hdims[2];
     for (size_t i = 0; i < n; i++) {
         gt_meta *mt;
         if ((rc = gt_post_meta_at(ia, i, &mt)) ||
-            (rc = gt_meta_append_str(mt, GT_POST_META_COMMENT, comment)) ||
-            (rc = gt_meta_set_double(mt, GT_POST_META_SCALE_RATIO, (double)f)))
+            (rc = gt_meta_append_str(mt, GT_META_IMAGE_COMMENT, comment)) ||
+            (rc = gt_meta_set_str(mt, GT_POST_META_SCALE_RATIO, ratio)))
             goto fail;
     }
     return gt_emit(out, m);
@@ -142,7 +143,7 @@ static const gt_prop_spec scale_props[] = {
 const gt_gadget_class gt_gadget_cls_image_array_scaling = {
     .classname = "GenericReconImageArrayScalingGadget",
     .props = scale_props,
-    .props_base = gt_post_base_props,
+    .props_base = gt_generic_recon_base_props,
     .state_size = sizeof(scale_state),
     .init = scale_init,
     .process = scale_process,

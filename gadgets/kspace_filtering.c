@@ -26,7 +26,7 @@
 #include "post_common.h"
 
 typedef struct kf_state {
-    gt_post_base base;
+    gt_generic_recon_base base;
     gt_kfilter_type type[3];
     double sigma[3], width[3];
     const char *skip;
@@ -36,7 +36,7 @@ static int kf_init(gt_gadget *g)
 {
     static const char *const ax[3] = {"RO", "E1", "E2"};
     kf_state *st = g->state;
-    int rc = gt_post_base_init(g, &st->base);
+    int rc = gt_generic_recon_base_init(g, &st->base);
     if (rc < 0)
         return rc;
     for (int a = 0; a < 3; a++) {
@@ -50,8 +50,8 @@ static int kf_init(gt_gadget *g)
         if ((rc = gt_prop_double(g, name, &st->width[a])) < 0)
             return rc;
         if (st->width[a] < 0 || st->width[a] > 1)
-            return gt_err_set(GT_ECONFIG, "Gadget '%s': %s %g is not a fraction in [0, 1]",
-                              g->name, name, st->width[a]);
+            return gt_err_set(GT_ECONFIG, "Gadget '%s': %s %g is not a fraction in [0, 1]", g->name,
+                              name, st->width[a]);
     }
     st->skip = gt_prop_str(g, "skip_processing_meta_field");
     return 0;
@@ -71,8 +71,8 @@ static int kf_filter(gt_gadget *g, gt_image_array *ia)
         if (!(f[a] = malloc(len * sizeof(float))))
             rc = gt_err_set(GT_ENOMEM, "%s: filter", g->name);
         else
-            rc = gt_kfilter_for_range(len, mn[a], mx[a], st->type[a], st->sigma[a],
-                                      st->width[a], f[a]);
+            rc = gt_kfilter_for_range(len, mn[a], mx[a], st->type[a], st->sigma[a], st->width[a],
+                                      f[a]);
     }
     if (!rc)
         rc = gt_kfilter_apply_image(&ia->data, f[0], f[1], f[2]);
@@ -99,7 +99,7 @@ static int kf_process(gt_gadget *g, gt_msg *m, gt_emitter *out)
         return gt_emit(out, m);
     if ((rc = gt_post_own(&m)))
         goto fail;
-    double t0 = gt_post_now_ms();
+    double t0 = gt_generic_recon_now();
     if ((rc = kf_filter(g, m->body)))
         goto fail;
     gt_post_timing(g, &st->base, "k-space filtering", t0);
@@ -110,7 +110,7 @@ fail:
 }
 
 static const gt_prop_spec kf_props[] = {
-    {"skip_processing_meta_field", GT_POST_META_SKIP,
+    {"skip_processing_meta_field", GT_META_SKIP_PROCESSING,
      "image arrays whose meta has this field pass unprocessed"},
     {"filterRO", "Gaussian", "Gaussian, Hanning, TaperedHanning or None"},
     {"filterRO_sigma", "1.0", "Gaussian sigma (normalised coordinate)"},
@@ -127,7 +127,7 @@ static const gt_prop_spec kf_props[] = {
 const gt_gadget_class gt_gadget_cls_kspace_filtering = {
     .classname = "GenericReconKSpaceFilteringGadget",
     .props = kf_props,
-    .props_base = gt_post_base_props,
+    .props_base = gt_generic_recon_base_props,
     .state_size = sizeof(kf_state),
     .init = kf_init,
     .process = kf_process,

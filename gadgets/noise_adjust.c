@@ -39,6 +39,10 @@
  *  - 3.x dependency id work-around kept: an id without '_' is first tried
  *    as <current measurementID up to its last '_'>_<id>, then as is.
  *  - No noise at all: one warning, data unchanged (Gadgetron: silent).
+ *  - A noise-only dependency scan whose covariance cannot be stored (no
+ *    measurementID nor measurement_uid, unwritable folder) fails the
+ *    stream at its end, so the client sees the error; a scan storing its
+ *    own in-scan noise only logs a warning and goes on whitening.
  *  - Missing acquisitionSystemInformation: rBW defaults to 0.793
  *    (Gadgetron dereferences it unchecked).
  *  - A covariance that is not positive definite (dead channel): Gadgetron
@@ -65,7 +69,7 @@ typedef struct na_state {
     int pass_nonconformant;
     float rbw, dwell_preset;
     const char *folder, *prefix, *cov_in, *cov_out; /* borrowed (props, ctx) */
-    char **labels; /* current header's coil names */
+    char **labels;                                  /* current header's coil names */
     size_t nlabels;
     size_t *scale_only;
     size_t nscale_only;
@@ -261,8 +265,7 @@ static int match_labels(gt_gadget *g, na_state *st, gt_array *cov)
     if (!same) {
         rc = gt_noise_cov_permute(cov, perm);
         if (rc == 0)
-            gt_log(GT_LOG_INFO, "%s: noise covariance reordered to the scan's coil order",
-                   g->name);
+            gt_log(GT_LOG_INFO, "%s: noise covariance reordered to the scan's coil order", g->name);
         else if (rc == GT_EINVAL) {
             gt_log(GT_LOG_WARN, "%s: coil labels of noise and scan differ; using as is", g->name);
             rc = 0;
@@ -344,12 +347,14 @@ static int whiten(gt_gadget *g, na_state *st, gt_msg *m, gt_emitter *out)
     if (st->w.dims[0] != cha) {
         if (!st->pass_nonconformant) {
             gt_msg_unref(m);
-            return gt_err_set(GT_EDATA, "%s: data have %zu channels, noise covariance %zu",
-                              g->name, cha, st->w.dims[0]);
+            return gt_err_set(GT_EDATA, "%s: data have %zu channels, noise covariance %zu", g->name,
+                              cha, st->w.dims[0]);
         }
         if (!st->warned++)
-            gt_log(GT_LOG_WARN, "%s: data have %zu channels, noise covariance %zu; passing "
-                   "them unwhitened", g->name, cha, st->w.dims[0]);
+            gt_log(GT_LOG_WARN,
+                   "%s: data have %zu channels, noise covariance %zu; passing "
+                   "them unwhitened",
+                   g->name, cha, st->w.dims[0]);
         return gt_emit(out, m);
     }
     if (!gt_msg_unique(m)) {
@@ -401,8 +406,10 @@ static int na_process(gt_gadget *g, gt_msg *m, gt_emitter *out)
     case NA_GATHER:
         if (!st->acc.samples) {
             if (!st->warned++)
-                gt_log(GT_LOG_WARN, "%s: no noise covariance and no noise readouts (yet); "
-                       "data pass without prewhitening", g->name);
+                gt_log(GT_LOG_WARN,
+                       "%s: no noise covariance and no noise readouts (yet); "
+                       "data pass without prewhitening",
+                       g->name);
             return gt_emit(out, m);
         }
         /* fall through */

@@ -28,7 +28,7 @@
 #include "post_common.h"
 
 typedef struct std_state {
-    gt_post_base base;
+    gt_generic_recon_base base;
     long start_n;
 } std_state;
 
@@ -36,7 +36,7 @@ static int std_init(gt_gadget *g)
 {
     std_state *st = g->state;
     int rc;
-    if ((rc = gt_post_base_init(g, &st->base)) < 0 ||
+    if ((rc = gt_generic_recon_base_init(g, &st->base)) < 0 ||
         (rc = gt_prop_long(g, "start_N_for_std_map", &st->start_n)) < 0)
         return rc;
     if (st->start_n < 0)
@@ -48,11 +48,11 @@ static int std_init(gt_gadget *g)
 static int std_meta(gt_meta *mt)
 {
     int rc;
-    if ((rc = gt_meta_set_str(mt, GT_POST_META_ROLE, GT_POST_ROLE_STD_MAP)) ||
-        (rc = gt_meta_set_str(mt, GT_POST_META_COMMENT, "GT")) ||
-        (rc = gt_meta_append_str(mt, GT_POST_META_COMMENT, "SNR")) ||
-        (rc = gt_meta_append_str(mt, GT_POST_META_COMMENT, GT_POST_ROLE_STD_MAP)) ||
-        (rc = gt_meta_set_str(mt, GT_POST_META_SEQDESC, "_STD_MAP")) ||
+    if ((rc = gt_meta_set_str(mt, GT_META_DATA_ROLE, GT_POST_ROLE_STD_MAP)) ||
+        (rc = gt_meta_set_str(mt, GT_META_IMAGE_COMMENT, "GT")) ||
+        (rc = gt_meta_append_str(mt, GT_META_IMAGE_COMMENT, "SNR")) ||
+        (rc = gt_meta_append_str(mt, GT_META_IMAGE_COMMENT, GT_POST_ROLE_STD_MAP)) ||
+        (rc = gt_meta_set_str(mt, GT_META_SEQ_DESCRIPTION, "_STD_MAP")) ||
         (rc = gt_meta_set_long(mt, GT_POST_META_DEDICATED, 1)))
         return rc;
     return 0;
@@ -123,13 +123,13 @@ static int std_process(gt_gadget *g, gt_msg *m, gt_emitter *out)
     const gt_image_array *in = m->body;
     size_t N = in->data.dims[4];
     if (N <= (size_t)st->start_n) {
-        gt_log(GT_LOG_WARN, "gadget %s: N = %zu <= start_N_for_std_map = %ld, no std map",
-               g->name, N, st->start_n);
+        gt_log(GT_LOG_WARN, "gadget %s: N = %zu <= start_N_for_std_map = %ld, no std map", g->name,
+               N, st->start_n);
         return gt_emit(out, m);
     }
     gt_image_array *sd = NULL;
     gt_msg *sm = NULL;
-    double t0 = gt_post_now_ms();
+    double t0 = gt_generic_recon_now();
     rc = std_compute(in, (size_t)st->start_n, &sd);
     gt_post_timing(g, &st->base, "std map", t0);
     if (rc) {
@@ -155,7 +155,7 @@ static const gt_prop_spec std_props[] = {
 const gt_gadget_class gt_gadget_cls_noise_std_map = {
     .classname = "GenericReconNoiseStdMapComputingGadget",
     .props = std_props,
-    .props_base = gt_post_base_props,
+    .props_base = gt_generic_recon_base_props,
     .state_size = sizeof(std_state),
     .init = std_init,
     .process = std_process,

@@ -25,7 +25,7 @@
 #include "post_common.h"
 
 typedef struct pff_state {
-    gt_post_base base;
+    gt_generic_recon_base base;
     double width[3];
     const char *skip;
     size_t accel_e1, accel_e2;
@@ -35,7 +35,7 @@ static int pff_init(gt_gadget *g)
 {
     pff_state *st = g->state;
     int rc, dens;
-    if ((rc = gt_post_base_init(g, &st->base)) < 0 ||
+    if ((rc = gt_generic_recon_base_init(g, &st->base)) < 0 ||
         (rc = gt_prop_double(g, "partial_fourier_filter_RO_width", &st->width[0])) < 0 ||
         (rc = gt_prop_double(g, "partial_fourier_filter_E1_width", &st->width[1])) < 0 ||
         (rc = gt_prop_double(g, "partial_fourier_filter_E2_width", &st->width[2])) < 0 ||
@@ -43,11 +43,15 @@ static int pff_init(gt_gadget *g)
         return rc;
     for (int a = 0; a < 3; a++)
         if (st->width[a] < 0 || st->width[a] > 1)
-            return gt_err_set(GT_ECONFIG, "Gadget '%s': partial Fourier filter width %g is not "
-                                          "a fraction in [0, 1]", g->name, st->width[a]);
+            return gt_err_set(GT_ECONFIG,
+                              "Gadget '%s': partial Fourier filter width %g is not "
+                              "a fraction in [0, 1]",
+                              g->name, st->width[a]);
     if (dens)
-        return gt_err_set(GT_ECONFIG, "Gadget '%s': partial_fourier_filter_densityComp=true is "
-                                      "not supported", g->name);
+        return gt_err_set(GT_ECONFIG,
+                          "Gadget '%s': partial_fourier_filter_densityComp=true is "
+                          "not supported",
+                          g->name);
     st->skip = gt_prop_str(g, "skip_processing_meta_field");
     gt_post_accel(g, &st->accel_e1, &st->accel_e2);
     return 0;
@@ -75,7 +79,7 @@ static int pff_process(gt_gadget *g, gt_msg *m, gt_emitter *out)
         goto fail;
     gt_array *d = &((gt_image_array *)m->body)->data;
     int rank = d->dims[2] > 1 ? 3 : 2;
-    double t0 = gt_post_now_ms();
+    double t0 = gt_generic_recon_now();
     if ((rc = gt_fftc(d, rank, GT_FFT_FORWARD)) || (rc = gt_pf_filter(d, &r, st->width)) ||
         (rc = gt_fftc(d, rank, GT_FFT_INVERSE)))
         goto fail;
@@ -87,7 +91,7 @@ fail:
 }
 
 static const gt_prop_spec pff_props[] = {
-    {"skip_processing_meta_field", GT_POST_META_SKIP,
+    {"skip_processing_meta_field", GT_META_SKIP_PROCESSING,
      "image arrays whose meta has this field pass unprocessed"},
     {"partial_fourier_filter_RO_width", "0.15", "tapered Hanning width, fraction of RO"},
     {"partial_fourier_filter_E1_width", "0.15", "tapered Hanning width, fraction of E1"},
@@ -99,7 +103,7 @@ static const gt_prop_spec pff_props[] = {
 const gt_gadget_class gt_gadget_cls_pf_filter = {
     .classname = "GenericReconPartialFourierHandlingFilterGadget",
     .props = pff_props,
-    .props_base = gt_post_base_props,
+    .props_base = gt_generic_recon_base_props,
     .state_size = sizeof(pff_state),
     .init = pff_init,
     .process = pff_process,

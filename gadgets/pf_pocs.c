@@ -22,7 +22,7 @@
 #include "post_common.h"
 
 typedef struct pocs_state {
-    gt_post_base base;
+    gt_generic_recon_base base;
     long iters;
     double thres;
     long transit, transit_e2;
@@ -34,15 +34,17 @@ static int pocs_init(gt_gadget *g)
 {
     pocs_state *st = g->state;
     int rc;
-    if ((rc = gt_post_base_init(g, &st->base)) < 0 ||
+    if ((rc = gt_generic_recon_base_init(g, &st->base)) < 0 ||
         (rc = gt_prop_long(g, "partial_fourier_POCS_iters", &st->iters)) < 0 ||
         (rc = gt_prop_double(g, "partial_fourier_POCS_thres", &st->thres)) < 0 ||
         (rc = gt_prop_long(g, "partial_fourier_POCS_transitBand", &st->transit)) < 0 ||
         (rc = gt_prop_long(g, "partial_fourier_POCS_transitBand_E2", &st->transit_e2)) < 0)
         return rc;
     if (st->iters < 0 || st->transit < 0 || st->transit_e2 < 0)
-        return gt_err_set(GT_ECONFIG, "Gadget '%s': POCS iterations and transition bands must "
-                                      "not be negative", g->name);
+        return gt_err_set(GT_ECONFIG,
+                          "Gadget '%s': POCS iterations and transition bands must "
+                          "not be negative",
+                          g->name);
     st->skip = gt_prop_str(g, "skip_processing_meta_field");
     gt_post_accel(g, &st->accel_e1, &st->accel_e2);
     return 0;
@@ -63,15 +65,15 @@ static int pocs_process(gt_gadget *g, gt_msg *m, gt_emitter *out)
     gt_image_array *ia = m->body;
     size_t mn[3], mx[3];
     gt_post_limits(ia, mn, mx);
-    double t0 = gt_post_now_ms();
+    double t0 = gt_generic_recon_now();
     rc = gt_pf_pocs_image(&ia->data, mn, mx, st->accel_e1, st->accel_e2, (size_t)st->iters,
                           st->thres, (size_t)st->transit, (size_t)st->transit_e2);
     if (rc)
         goto fail;
     gt_post_timing(g, &st->base, "partial Fourier POCS", t0);
     if (st->base.verbose)
-        gt_log(GT_LOG_INFO, "gadget %s: sampled RO [%zu, %zu] E1 [%zu, %zu]", g->name, mn[0],
-               mx[0], mn[1], mx[1]);
+        gt_log(GT_LOG_INFO, "gadget %s: sampled RO [%zu, %zu] E1 [%zu, %zu]", g->name, mn[0], mx[0],
+               mn[1], mx[1]);
     return gt_emit(out, m);
 fail:
     gt_msg_unref(m);
@@ -79,7 +81,7 @@ fail:
 }
 
 static const gt_prop_spec pocs_props[] = {
-    {"skip_processing_meta_field", GT_POST_META_SKIP,
+    {"skip_processing_meta_field", GT_META_SKIP_PROCESSING,
      "image arrays whose meta has this field pass unprocessed"},
     {"partial_fourier_POCS_iters", "6", "maximum POCS iterations"},
     {"partial_fourier_POCS_thres", "0.01", "relative-change threshold that stops POCS"},
@@ -91,7 +93,7 @@ static const gt_prop_spec pocs_props[] = {
 const gt_gadget_class gt_gadget_cls_pf_pocs = {
     .classname = "GenericReconPartialFourierHandlingPOCSGadget",
     .props = pocs_props,
-    .props_base = gt_post_base_props,
+    .props_base = gt_generic_recon_base_props,
     .state_size = sizeof(pocs_state),
     .init = pocs_init,
     .process = pocs_process,

@@ -3,45 +3,16 @@
 
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "gt/err.h"
 #include "gt/log.h"
 #include "gt/meta.h"
 
-const gt_prop_spec gt_post_base_props[] = {
-    {"verbose", "false", "log more information"},
-    {"debug_folder", "", "Gadgetron dumps arrays here; accepted, nothing is dumped"},
-    {"perform_timing", "false", "log the time of the main steps"},
-    {"time_tick", "2.5", "time tick in ms (Gadgetron base-class property)"},
-    {NULL, NULL, NULL},
-};
-
-int gt_post_base_init(const gt_gadget *g, gt_post_base *b)
+void gt_post_timing(const gt_gadget *g, const gt_generic_recon_base *b, const char *what, double t0)
 {
-    double tick;
-    int rc;
-    if ((rc = gt_prop_bool(g, "verbose", &b->verbose)) < 0 ||
-        (rc = gt_prop_bool(g, "perform_timing", &b->timing)) < 0 ||
-        (rc = gt_prop_double(g, "time_tick", &tick)) < 0)
-        return rc;
-    const char *dbg = gt_prop_str(g, "debug_folder");
-    if (dbg && *dbg)
-        gt_log(GT_LOG_DEBUG, "gadget %s: debug_folder '%s' ignored (no array dumps)", g->name, dbg);
-    return 0;
-}
-
-double gt_post_now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec * 1e-6;
-}
-
-void gt_post_timing(const gt_gadget *g, const gt_post_base *b, const char *what, double t0_ms)
-{
-    if (b->timing)
-        gt_log(GT_LOG_INFO, "gadget %s: %s took %.3f ms", g->name, what, gt_post_now_ms() - t0_ms);
+    if (b->perform_timing)
+        gt_log(GT_LOG_INFO, "gadget %s: %s took %.3f ms", g->name, what,
+               1e3 * (gt_generic_recon_now() - t0));
 }
 
 int gt_post_check(const gt_image_array *ia, const char *who)
@@ -106,8 +77,8 @@ int gt_post_has_field(const gt_image_array *ia, const char *field)
 
 const char *gt_post_role(const gt_image_array *ia)
 {
-    const char *r = (ia->meta && ia->meta[0]) ? gt_meta_str(ia->meta[0], GT_POST_META_ROLE, 0)
-                                              : NULL;
+    const char *r =
+        (ia->meta && ia->meta[0]) ? gt_meta_str(ia->meta[0], GT_META_DATA_ROLE, 0) : NULL;
     return r ? r : "";
 }
 

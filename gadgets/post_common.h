@@ -10,35 +10,24 @@
 
 #include <stddef.h>
 #include "gt/gadget.h"
+#include "gt/generic_recon.h"
 
-/* Meta names and data roles (Gadgetron mri_core_def.h, algorithms.md §15). */
-#define GT_POST_META_ROLE "GADGETRON_DataRole"
-#define GT_POST_META_COMMENT "GADGETRON_ImageComment"
-#define GT_POST_META_SEQDESC "GADGETRON_SeqDescription"
+/* Meta names and data roles (Gadgetron mri_core_def.h, algorithms.md §15);
+ * the common ones come from gt/generic_recon.h. */
 #define GT_POST_META_SCALE_RATIO "GADGETRON_ScaleRatio"
 #define GT_POST_META_DEDICATED "Use_dedicated_scaling_factor"
-#define GT_POST_META_SKIP "Skip_processing_after_recon"
 #define GT_POST_ROLE_GFACTOR "Gfactor"
 #define GT_POST_ROLE_SNR_MAP "SNR_MAP"
 #define GT_POST_ROLE_STD_MAP "STD_MAP"
 
-/* GenericReconBase properties: verbose, debug_folder, perform_timing,
- * time_tick (terminated by {NULL}). */
-extern const gt_prop_spec gt_post_base_props[];
+/* The GenericReconBase properties are gt_generic_recon_base_props /
+ * gt_generic_recon_base_init (gt/generic_recon.h); debug_folder is accepted
+ * but nothing is dumped. */
 
-typedef struct gt_post_base {
-    int verbose;
-    int timing;
-} gt_post_base;
-
-/* Reads and validates the base properties. debug_folder is accepted but no
- * arrays are dumped (logged once at debug level when set). GT_ECONFIG. */
-int gt_post_base_init(const gt_gadget *g, gt_post_base *b);
-
-/* Monotonic clock in milliseconds (for perform_timing). */
-double gt_post_now_ms(void);
-/* Logs "<gadget>: <what> took x ms" at info level when timing is on. */
-void gt_post_timing(const gt_gadget *g, const gt_post_base *b, const char *what, double t0_ms);
+/* Logs "<gadget>: <what> took x ms" at info level when perform_timing is on;
+ * t0 from gt_generic_recon_now(). */
+void gt_post_timing(const gt_gadget *g, const gt_generic_recon_base *b, const char *what,
+                    double t0);
 
 /* GT_EDATA unless ia is a host C64 array of 7 dims matching its header
  * count; `who` names the gadget in the detail. */

@@ -77,8 +77,7 @@ static void fill_into_data(const gt_array *ref, gt_array *data)
 }
 
 /* ref_calib: selection by N_for_ref/S_for_ref, else averaging (§7.3). */
-static int make_calib(const refprep_state *st, const gt_array *src, int interleaved,
-                      gt_array *out)
+static int make_calib(const refprep_state *st, const gt_array *src, int interleaved, gt_array *out)
 {
     long n = st->n_for_ref, s = st->s_for_ref;
     int use_n = n >= 0 && (size_t)n < src->dims[4], use_s = s >= 0 && (size_t)s < src->dims[5];

@@ -29,8 +29,7 @@
  *    identical for S = 1);
  *  - avg_s: then sum over S times 1/S.
  * Averaging a dimension of size 1 is a copy. */
-int gt_ref_average_ns(const gt_array *ref, int avg_n, int avg_s, int count_sampling,
-                      gt_array *out);
+int gt_ref_average_ns(const gt_array *ref, int avg_n, int avg_s, int count_sampling, gt_array *out);
 
 /* Picks index n (if n >= 0) along N and/or s (if s >= 0) along S into *out
  * (that dimension becomes 1). GT_EINVAL if an index is out of range. */

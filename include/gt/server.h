@@ -43,6 +43,9 @@ const char *gt_server_address(const gt_server *s);
 int gt_server_run(gt_server *s, int *forced);
 /* Asks the server to drain as if SIGTERM arrived. Loop thread only. */
 void gt_server_stop(gt_server *s);
+/* Connections open right now (clients and reconstructions), e.g. the load
+ * a worker reports to a relay. The only function callable from any thread. */
+size_t gt_server_active(const gt_server *s);
 /* Frees a server whose run returned with forced == 0 (or never ran). */
 void gt_server_destroy(gt_server *s);
 

@@ -48,6 +48,9 @@ typedef struct gt_wire_limits {
     uint64_t max_image_bytes; /* pixels of one image */
     uint64_t max_attr;        /* image attribute XML */
     uint64_t max_wave_bytes;  /* waveform samples */
+    /* Whole body of one composite frame (1023 RECONDATA, 1024 IMAGE_ARRAY,
+     * 1050 BUCKET); the decoder buffers such a body before handing it on. */
+    uint64_t max_composite_bytes;
 } gt_wire_limits;
 
 void gt_wire_limits_default(gt_wire_limits *l);
@@ -66,6 +69,11 @@ typedef struct gt_frame {
     gt_acq *acq;             /* ACQUISITION, owned */
     gt_image *image;         /* IMAGE, owned */
     gt_wave *wave;           /* WAVEFORM, owned */
+    /* RECONDATA, IMAGE_ARRAY, BUCKET (only with a composite measurer, see
+     * gt_decoder_set_composite): the body after the id, exactly as sent;
+     * owned. gt_msg_wire_decode (gt/msg_wire.h) turns it into a message. */
+    uint8_t *raw;
+    size_t raw_len;
 } gt_frame;
 
 void gt_frame_fini(gt_frame *f); /* frees payloads, zeroes the frame */
@@ -75,12 +83,42 @@ typedef struct gt_decoder gt_decoder;
 int gt_decoder_create(const gt_wire_limits *limits, gt_decoder **out); /* NULL limits = defaults */
 void gt_decoder_destroy(gt_decoder *d);
 
+/* Composite frames (1023, 1024, 1050) carry no overall length: only a parser
+ * of their nested layout finds where they end. The wire codec knows nothing
+ * of message types, so that parser is plugged in from outside (gt/msg_wire.h
+ * provides gt_msg_wire_measure_step).
+ *
+ * A measurer looks at the first n bytes of a body (after the id) and
+ * returns 1 when the body is complete (*body_len = its length, <= n), 0 when
+ * more bytes are needed (prog->need = total body bytes it needs at least,
+ * > n), or a negative error (GT_EPROTO malformed, GT_ETOOBIG over a limit).
+ * prog starts zeroed for each frame and is the measurer's to use between
+ * calls on the same, growing body: it may record how far it got so that a
+ * later call resumes there instead of re-reading from the start. */
+typedef struct gt_composite_progress {
+    size_t need;  /* set by the measurer on 0 */
+    size_t off;   /* measurer scratch: resume offset */
+    uint64_t stage, index, count;
+} gt_composite_progress;
+typedef int (*gt_composite_measure_fn)(const uint8_t *p, size_t n, uint16_t id,
+                                       const gt_wire_limits *l, gt_composite_progress *prog,
+                                       size_t *body_len);
+/* Registers (or, with NULL, removes) the measurer. With one, ids 1023, 1024
+ * and 1050 decode to frames with raw/raw_len set; without, they fail with
+ * GT_EPROTO "Unsupported message id". Call between frames. The body is
+ * buffered inside the decoder (growing with the bytes received, never past
+ * max_composite_bytes) and the measurer is called again only once the bytes
+ * it asked for have arrived, so byte-by-byte input stays linear. */
+void gt_decoder_set_composite(gt_decoder *d, gt_composite_measure_fn measure);
+
 /* Consumes bytes from p[0..n). Sets *used to the bytes consumed.
  * Returns 1 when a frame was completed into *f (more may follow: call
  * again with the rest), 0 when all input was consumed without finishing a
  * frame, or a negative error:
  *   GT_EPROTO       unknown message id (or one this decoder does not read:
- *                   1018, 1023, 1024, 1050), QUERY reserved field != 0,
+ *                   1018; 1023, 1024, 1050 without a composite measurer;
+ *                   or a composite body the measurer rejects), QUERY
+ *                   reserved field != 0,
  *                   compressed acquisition (flags 53/54), inconsistent
  *                   header (acquisition trajectory_dimensions > 16 or
  *                   discard_pre + discard_post > number_of_samples; image

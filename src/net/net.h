@@ -41,6 +41,7 @@ struct gt_server {
 
     gt_conn *conns; /* doubly linked list of live connections */
     size_t nconns;
+    atomic_size_t active; /* nconns, readable from other threads (relay load) */
     unsigned next_id;
     char addr[80];
     int port;

@@ -28,6 +28,7 @@ static void on_connection(uv_stream_t *l, int status)
         return;
     }
     gt_conn_accept(s);
+    atomic_store(&s->active, s->nconns);
 }
 
 static void check_drained(gt_server *s)
@@ -39,7 +40,13 @@ static void check_drained(gt_server *s)
     }
 }
 
-void gt_server_conn_gone(gt_server *s) { check_drained(s); }
+void gt_server_conn_gone(gt_server *s)
+{
+    atomic_store(&s->active, s->nconns);
+    check_drained(s);
+}
+
+size_t gt_server_active(const gt_server *s) { return atomic_load(&s->active); }
 
 void gt_server_stop(gt_server *s)
 {
@@ -127,6 +134,7 @@ int gt_server_create(const gt_server_opts *o, gt_server **out)
         rc = gt_err_set(GT_ENOMEM, "out of memory creating the server");
         goto fail;
     }
+    atomic_init(&s->active, 0);
     s->read_timeout_ms = o->read_timeout_ms ? o->read_timeout_ms : 60000;
     s->max_pending_out = o->max_pending_out ? o->max_pending_out : (size_t)64 << 20;
     s->queue_capacity = o->queue_capacity;

@@ -6,7 +6,6 @@
  * the ops table. The only function other threads may call is
  * gt_session_encode(), which reads state fixed before the stream started. */
 #include <stdarg.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +15,7 @@
 #include "gt/mrdhdr.h"
 #include "gt/pipeline.h"
 #include "gt/session.h"
+#include "writers.h"
 
 #define MAX_RW 32
 #define WHERE "Connection"
@@ -47,9 +47,7 @@ struct gt_session {
         int type; /* message type the reader produces */
     } readers[MAX_RW];
     size_t nreaders;
-    int writers[MAX_RW]; /* message types a writer accepts */
-    size_t nwriters;
-    atomic_uint warned; /* dropped-type warnings already logged */
+    gt_writer_set writers; /* what the output path encodes */
 };
 
 static char *dup_or_empty(const char *s) { return strdup(s ? s : ""); }
@@ -76,7 +74,7 @@ int gt_session_create(const gt_session_opts *o, const gt_session_ops *ops, void 
     s->user = user;
     s->state = GT_SESSION_CONFIG;
     gt_buf_init(&s->out);
-    atomic_init(&s->warned, 0);
+    gt_writer_set_init(&s->writers, NULL);
     *out = s;
     return 0;
 }
@@ -227,7 +225,7 @@ void gt_session_stream_done(gt_session *s)
  * types its writers send. Unknown classnames are config errors. */
 static int index_readers_writers(gt_session *s, const gt_config *c)
 {
-    if (c->nreaders > MAX_RW || c->nwriters > MAX_RW)
+    if (c->nreaders > MAX_RW || c->nwriters > GT_WRITER_SET_MAX)
         return gt_err_set(GT_ECONFIG, "Too many readers or writers in config (limit %d)", MAX_RW);
     for (size_t i = 0; i < c->nreaders; i++) {
         const gt_cfg_rw *r = &c->readers[i];
@@ -239,15 +237,8 @@ static int index_readers_writers(gt_session *s, const gt_config *c)
         s->readers[i].id = r->slot >= 0 ? r->slot : type;
     }
     s->nreaders = c->nreaders;
-    for (size_t i = 0; i < c->nwriters; i++) {
-        int type = 0;
-        int rc = gt_writer_type(c->writers[i].classname ? c->writers[i].classname : "", &type);
-        if (rc != 0)
-            return rc;
-        s->writers[i] = type;
-    }
-    s->nwriters = c->nwriters;
-    return 0;
+    gt_writer_set_init(&s->writers, s->config_name);
+    return gt_writer_set_from_config(&s->writers, c);
 }
 
 static void on_config(gt_session *s, gt_frame *f)
@@ -283,7 +274,8 @@ static void on_config(gt_session *s, gt_frame *f)
     }
     s->cfg = cfg;
     s->state = GT_SESSION_HEADER;
-    gt_log(GT_LOG_DEBUG, "config '%s': %zu readers, %zu writers", copy, s->nreaders, s->nwriters);
+    gt_log(GT_LOG_DEBUG, "config '%s': %zu readers, %zu writers", copy, s->nreaders,
+           s->writers.n);
 }
 
 static int start_stream(gt_session *s, gt_mrd_header *hdr)
@@ -471,62 +463,7 @@ int gt_session_resume(gt_session *s)
 
 /* ---- output (pipeline threads) ----------------------------------------- */
 
-static int has_writer(const gt_session *s, int type)
-{
-    for (size_t i = 0; i < s->nwriters; i++)
-        if (s->writers[i] == type)
-            return 1;
-    return 0;
-}
-
-static unsigned warn_bit(int type)
-{
-    static const int types[] = {GT_MSG_ACQ,        GT_MSG_DEP_QUERY,   GT_MSG_IMAGE,
-                                GT_MSG_RECON_DATA, GT_MSG_IMAGE_ARRAY, GT_MSG_WAVEFORM,
-                                GT_MSG_BUCKET};
-    for (unsigned i = 0; i < sizeof types / sizeof types[0]; i++)
-        if (types[i] == type)
-            return 1u << i;
-    return 1u << 31;
-}
-
-static int drop(gt_session *s, int type, const char *why)
-{
-    unsigned bit = warn_bit(type);
-    if (!(atomic_fetch_or(&s->warned, bit) & bit))
-        gt_log(GT_LOG_WARN, "dropping output messages of type %d: %s (config '%s')", type, why,
-               s->config_name);
-    return 0;
-}
-
 int gt_session_encode(gt_session *s, const gt_msg *m, gt_buf *b)
 {
-    int rc;
-    if (m->type == GT_MSG_TEXT) {
-        const gt_text *t = m->body;
-        rc = gt_wire_put_text(b, t->s, t->len);
-        return rc ? rc : 1;
-    }
-    if (m->type != GT_MSG_DEP_QUERY && m->type != GT_MSG_IMAGE && m->type != GT_MSG_ACQ &&
-        m->type != GT_MSG_WAVEFORM)
-        return drop(s, m->type, "no wire format for it");
-    if (!has_writer(s, m->type))
-        return drop(s, m->type, "no writer in the config accepts it");
-    switch (m->type) {
-    case GT_MSG_DEP_QUERY: {
-        const gt_text *t = m->body;
-        rc = gt_wire_put_dependency_query(b, t->s, t->len);
-        break;
-    }
-    case GT_MSG_IMAGE:
-        rc = gt_wire_put_image(b, m->body);
-        break;
-    case GT_MSG_ACQ:
-        rc = gt_wire_put_acq(b, m->body);
-        break;
-    default:
-        rc = gt_wire_put_wave(b, m->body);
-        break;
-    }
-    return rc ? rc : 1;
+    return gt_writer_set_encode(&s->writers, m, b);
 }

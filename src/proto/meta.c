@@ -175,7 +175,10 @@ static void format_double(double v, char *buf, size_t cap)
         snprintf(buf, cap, "nan");
         return;
     }
-    for (int p = 1; p <= 17; p++) {
+    /* ISMRMRD writes doubles with ostream's default 6 significant digits
+     * ("10", "0.5"); start there so ordinary values read exactly as in
+     * Gadgetron's output, and add digits only where 6 would lose the value. */
+    for (int p = 6; p <= 17; p++) {
         snprintf(buf, cap, "%.*g", p, v);
         if (strtod(buf, NULL) == v)
             return;

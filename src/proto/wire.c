@@ -26,6 +26,7 @@ void gt_wire_limits_default(gt_wire_limits *l)
     l->max_image_bytes = UINT64_C(1) << 30;
     l->max_attr = UINT64_C(16) << 20;
     l->max_wave_bytes = UINT64_C(64) << 20;
+    l->max_composite_bytes = UINT64_C(2) << 30;
 }
 
 const char *gt_wire_id_name(uint16_t id)
@@ -76,5 +77,6 @@ void gt_frame_fini(gt_frame *f)
     gt_acq_destroy(f->acq);
     gt_image_destroy(f->image);
     gt_wave_destroy(f->wave);
+    free(f->raw);
     memset(f, 0, sizeof(*f));
 }

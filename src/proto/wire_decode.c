@@ -13,7 +13,15 @@
  * acquisition traj/data, image attr/pixels, waveform samples), so sample
  * data is copied once from the caller's buffer and never again. Nothing is
  * allocated before every length of the frame was checked against the
- * limits. Any error poisons the decoder. */
+ * limits. Any error poisons the decoder.
+ *
+ * Composite frames (1023/1024/1050) have no length field, so with a
+ * registered measurer they take a fourth state, ST_COMPOSITE: the body is
+ * copied into an internal buffer, but only up to the byte count the
+ * measurer last asked for (never past the frame's end, so no byte of the
+ * next frame is taken), and the measurer runs again only when those bytes
+ * are in. The buffer grows with the bytes received (doubling), so a peer
+ * that announces a huge body and sends little costs little memory. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,7 +33,7 @@
  * more than this many dimensions is not a real acquisition. */
 #define MAX_TRAJ_DIMS 16
 
-enum { ST_ID, ST_FIXED, ST_BODY };
+enum { ST_ID, ST_FIXED, ST_BODY, ST_COMPOSITE };
 
 struct seg {
     uint8_t *p;
@@ -44,6 +52,11 @@ struct gt_decoder {
     struct seg seg[2];
     int nseg, iseg;
     size_t off; /* bytes of seg[iseg] received */
+    /* ST_COMPOSITE: body buffer and the measurer's progress */
+    gt_composite_measure_fn measure;
+    gt_composite_progress prog;
+    uint8_t *cbuf;
+    size_t chave, ccap;
 };
 
 int gt_decoder_create(const gt_wire_limits *limits, gt_decoder **out)
@@ -66,13 +79,19 @@ void gt_decoder_destroy(gt_decoder *d)
     if (!d)
         return;
     gt_frame_fini(&d->cur);
+    free(d->cbuf);
     free(d);
+}
+
+void gt_decoder_set_composite(gt_decoder *d, gt_composite_measure_fn measure)
+{
+    d->measure = measure;
 }
 
 int gt_decoder_partial(const gt_decoder *d) { return d->state != ST_ID || d->have != 0; }
 
 /* Size of the fixed part that follows the id, or a negative error. */
-static int fixed_size(uint16_t id, size_t *n)
+static int fixed_size(const gt_decoder *d, uint16_t id, size_t *n)
 {
     switch (id) {
     case GT_ID_FILENAME:
@@ -105,10 +124,15 @@ static int fixed_size(uint16_t id, size_t *n)
     case GT_ID_WAVEFORM:
         *n = sizeof(ISMRMRD_WaveformHeader);
         return 0;
-    case GT_ID_DICOM:
     case GT_ID_RECONDATA:
     case GT_ID_IMAGE_ARRAY:
     case GT_ID_BUCKET:
+        if (d->measure) {
+            *n = 0;
+            return 0;
+        }
+        /* fall through */
+    case GT_ID_DICOM:
         return gt_err_set(GT_EPROTO, "Unsupported message id %u (%s): this server does not read it",
                           (unsigned)id, gt_wire_id_name(id));
     default:
@@ -321,6 +345,9 @@ static void finish_body(gt_decoder *d)
 static int poison(gt_decoder *d, int err)
 {
     gt_frame_fini(&d->cur);
+    free(d->cbuf);
+    d->cbuf = NULL;
+    d->chave = d->ccap = 0;
     d->state = ST_ID;
     d->have = 0;
     d->err = err;
@@ -335,6 +362,77 @@ static size_t take(uint8_t *dst, size_t want, const uint8_t *p, size_t n, size_t
         memcpy(dst, p + *pos, k);
     *pos += k;
     return k;
+}
+
+static int is_composite(uint16_t id)
+{
+    return id == GT_ID_RECONDATA || id == GT_ID_IMAGE_ARRAY || id == GT_ID_BUCKET;
+}
+
+/* Runs the measurer on the buffered body; 1 complete, 0 more needed (prog.need
+ * then exceeds chave), < 0 error. */
+static int measure(gt_decoder *d)
+{
+    size_t len = 0;
+    int rc = d->measure(d->cbuf, d->chave, d->id, &d->lim, &d->prog, &len);
+    if (rc < 0)
+        return rc;
+    if (rc > 0) {
+        /* Only ever fed what it asked for, so the body ends exactly here. */
+        if (len != d->chave)
+            return gt_err_set(GT_EINTERNAL, "%s measurer ended at %zu of %zu buffered bytes",
+                              gt_wire_id_name(d->id), len, d->chave);
+        return 1;
+    }
+    if (d->prog.need <= d->chave)
+        return gt_err_set(GT_EINTERNAL, "%s measurer asked for %zu bytes with %zu buffered",
+                          gt_wire_id_name(d->id), d->prog.need, d->chave);
+    if (d->prog.need > d->lim.max_composite_bytes)
+        return gt_err_set(GT_ETOOBIG, "%s body of at least %zu bytes exceeds limit "
+                          "max_composite_bytes=%llu",
+                          gt_wire_id_name(d->id), d->prog.need,
+                          (unsigned long long)d->lim.max_composite_bytes);
+    return 0;
+}
+
+static void start_composite(gt_decoder *d)
+{
+    memset(&d->prog, 0, sizeof(d->prog));
+    d->chave = 0;
+    d->nseg = d->iseg = 0;
+}
+
+/* Copies body bytes up to what the measurer asked for, measuring again each
+ * time that much is in (and once on the empty body, to learn the first
+ * need). 1 when the body is complete, 0 when the input ran out, < 0 on
+ * error. */
+static int feed_composite(gt_decoder *d, const uint8_t *p, size_t n, size_t *pos)
+{
+    for (;;) {
+        if (d->chave == d->prog.need) {
+            int rc = measure(d);
+            if (rc != 0)
+                return rc;
+        }
+        size_t want = d->prog.need - d->chave, k = n - *pos < want ? n - *pos : want;
+        if (k == 0)
+            return 0;
+        if (d->chave + k > d->ccap) {
+            /* Double, but never past what is known to be needed. */
+            size_t cap = d->ccap > d->prog.need / 2 ? d->prog.need : d->ccap * 2;
+            if (cap < d->chave + k)
+                cap = d->chave + k;
+            uint8_t *nb = realloc(d->cbuf, cap);
+            if (!nb)
+                return gt_err_set(GT_ENOMEM, "out of memory buffering a %zu-byte %s body",
+                                  cap, gt_wire_id_name(d->id));
+            d->cbuf = nb;
+            d->ccap = cap;
+        }
+        memcpy(d->cbuf + d->chave, p + *pos, k);
+        d->chave += k;
+        *pos += k;
+    }
 }
 
 int gt_decoder_feed(gt_decoder *d, const uint8_t *p, size_t n, size_t *used, gt_frame *f)
@@ -352,15 +450,30 @@ int gt_decoder_feed(gt_decoder *d, const uint8_t *p, size_t n, size_t *used, gt_
             if (d->state == ST_ID) {
                 d->id = gt_rd_u16(d->fixed);
                 d->cur.id = d->id;
-                if ((rc = fixed_size(d->id, &d->need)) < 0)
+                if ((rc = fixed_size(d, d->id, &d->need)) < 0)
                     goto fail;
                 d->have = 0;
                 d->state = ST_FIXED;
+                if (is_composite(d->id) && d->measure) {
+                    start_composite(d);
+                    d->state = ST_COMPOSITE;
+                }
                 continue;
             }
             if ((rc = start_body(d)) < 0)
                 goto fail;
             d->state = ST_BODY;
+        }
+        if (d->state == ST_COMPOSITE) {
+            if ((rc = feed_composite(d, p, n, &pos)) <= 0) {
+                if (rc < 0)
+                    goto fail;
+                goto out;
+            }
+            d->cur.raw = d->cbuf;
+            d->cur.raw_len = d->chave;
+            d->cbuf = NULL;
+            d->chave = d->ccap = 0;
         }
         while (d->iseg < d->nseg) {
             struct seg *s = &d->seg[d->iseg];

@@ -21,11 +21,11 @@ static int block_cov(const gt_backend *be, int dev, const gt_cf *a, size_t m, si
     if (rc)
         return rc;
     /* mu (1 x CHA) = (1/M) 1^T A; cov -= M mu^H mu. */
-    if ((rc = be->gemm(dev, GT_OP_T, GT_OP_N, 1, cha, m, 1.0f / (float)m, ones, m, 0, a, m, 0,
-                       0.0f, mu, 1, 0, 1)))
+    if ((rc = be->gemm(dev, GT_OP_T, GT_OP_N, 1, cha, m, 1.0f / (float)m, ones, m, 0, a, m, 0, 0.0f,
+                       mu, 1, 0, 1)))
         return rc;
-    return be->gemm(dev, GT_OP_C, GT_OP_N, cha, cha, 1, -(float)m, mu, 1, 0, mu, 1, 0, 1.0f,
-                    cov, cha, 0, 1);
+    return be->gemm(dev, GT_OP_C, GT_OP_N, cha, cha, 1, -(float)m, mu, 1, 0, mu, 1, 0, 1.0f, cov,
+                    cha, 0, 1);
 }
 
 int gt_klt_compute(const gt_array *src, double thres, size_t modes_kept, gt_array *coeff,
@@ -127,6 +127,51 @@ fail:
     return rc;
 }
 
+/* A line (RO samples of every channel) of block [m x cha] with data? */
+static int line_has_data(const gt_cf *blk, size_t m, size_t cha, size_t off, size_t ro)
+{
+    for (size_t c = 0; c < cha; c++) {
+        const float *f = (const float *)(blk + c * m + off);
+        for (size_t i = 0; i < 2 * ro; i++)
+            if (f[i] != 0.0f)
+                return 1;
+    }
+    return 0;
+}
+
+/* Host path of gt_klt_apply: undersampled k-space is mostly zero lines, whose
+ * output is zero (out is allocated zeroed), so only runs of lines with data
+ * go through gemm. Same result as the dense product. */
+static int apply_sparse_host(const gt_backend *be, const gt_array *coeff, const gt_array *in,
+                             const size_t d[GT_MAX_DIMS], size_t L, gt_array *out)
+{
+    size_t ro = d[0], lines = rp_span(in, 1, 3), m = ro * lines, cha = rp_dim(in, 3);
+    size_t nblk = rp_span(in, 4, GT_MAX_DIMS);
+    size_t cn = rp_dim(coeff, 2), cs = rp_dim(coeff, 3), cl = rp_dim(coeff, 4);
+    int rc = 0;
+    for (size_t b = 0; b < nblk && !rc; b++) {
+        size_t n = b % d[4], s = (b / d[4]) % d[5], l = b / (d[4] * d[5]);
+        size_t cb =
+            (n < cn ? n : cn - 1) + cn * ((s < cs ? s : cs - 1) + cs * (l < cl ? l : cl - 1));
+        const gt_cf *ab = (const gt_cf *)in->data + b * m * cha;
+        const gt_cf *cf = (const gt_cf *)coeff->data + cb * cha * L;
+        gt_cf *ob = (gt_cf *)out->data + b * m * L;
+        for (size_t y = 0; y < lines && !rc;) {
+            if (!line_has_data(ab, m, cha, y * ro, ro)) {
+                y++;
+                continue;
+            }
+            size_t y1 = y + 1;
+            while (y1 < lines && line_has_data(ab, m, cha, y1 * ro, ro))
+                y1++;
+            rc = be->gemm(0, GT_OP_N, GT_OP_N, (y1 - y) * ro, L, cha, 1.0f, ab + y * ro, m, 0, cf,
+                          cha, 0, 0.0f, ob + y * ro, m, 0, 1);
+            y = y1;
+        }
+    }
+    return rc;
+}
+
 int gt_klt_apply(const gt_array *coeff, const gt_array *in, gt_array *out)
 {
     const gt_backend *be = NULL;
@@ -148,18 +193,20 @@ int gt_klt_apply(const gt_array *coeff, const gt_array *in, gt_array *out)
     size_t ncb = rp_span(coeff, 2, GT_MAX_DIMS), nblk = rp_span(in, 4, GT_MAX_DIMS);
     const gt_cf *a = in->data;
     gt_cf *o = out->data;
-    if (ncb == 1) {
-        rc = be->gemm(in->device, GT_OP_N, GT_OP_N, m, L, cha, 1.0f, a, m, m * cha,
-                      coeff->data, cha, 0, 0.0f, o, m, m * L, nblk);
+    if (in->loc == GT_LOC_CPU && rp_dim(in, 1) * rp_dim(in, 2) > 1) {
+        rc = apply_sparse_host(be, coeff, in, d, L, out);
+    } else if (ncb == 1) {
+        rc = be->gemm(in->device, GT_OP_N, GT_OP_N, m, L, cha, 1.0f, a, m, m * cha, coeff->data,
+                      cha, 0, 0.0f, o, m, m * L, nblk);
     } else {
         size_t cn = rp_dim(coeff, 2), cs = rp_dim(coeff, 3), cl = rp_dim(coeff, 4);
         for (size_t b = 0; b < nblk && !rc; b++) {
             size_t n = b % d[4], s = (b / d[4]) % d[5], l = b / (d[4] * d[5]);
-            size_t cb = (n < cn ? n : cn - 1) +
-                        cn * ((s < cs ? s : cs - 1) + cs * (l < cl ? l : cl - 1));
+            size_t cb =
+                (n < cn ? n : cn - 1) + cn * ((s < cs ? s : cs - 1) + cs * (l < cl ? l : cl - 1));
             rc = be->gemm(in->device, GT_OP_N, GT_OP_N, m, L, cha, 1.0f, a + b * m * cha, m, 0,
-                          (const gt_cf *)coeff->data + cb * cha * L, cha, 0, 0.0f,
-                          o + b * m * L, m, 0, 1);
+                          (const gt_cf *)coeff->data + cb * cha * L, cha, 0, 0.0f, o + b * m * L, m,
+                          0, 1);
         }
     }
     if (rc)

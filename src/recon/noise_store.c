@@ -180,8 +180,8 @@ static int load_v41(FILE *f, uint64_t fsize, gt_noise_cov *c)
         return rc;
     /* Labels are a convenience for coil matching: a header that does not
      * parse only means there is nothing to match against. */
-    if (c->header_len && gt_noise_header_labels(c->header_xml, c->header_len, &c->labels,
-                                                &c->nlabels) < 0) {
+    if (c->header_len &&
+        gt_noise_header_labels(c->header_xml, c->header_len, &c->labels, &c->nlabels) < 0) {
         c->labels = NULL;
         c->nlabels = 0;
     }
@@ -249,13 +249,14 @@ static int load_sfndam(FILE *f, uint64_t fsize, gt_noise_cov *c)
     if (ver != SFNDAM_VERSION || type != SFNDAM_CXFLOAT || ndim != 2)
         return gt_err_set(GT_EDATA, "SFNDAM version %u, type %u, rank %u: expected 1, 7, 2", ver,
                           type, ndim);
-    if ((rc = read_dims_alloc(f, fsize, c, &bytes)) < 0 || (rc = read_u64(f, &meta_len, "meta length")) < 0)
+    if ((rc = read_dims_alloc(f, fsize, c, &bytes)) < 0 ||
+        (rc = read_u64(f, &meta_len, "meta length")) < 0)
         return rc;
     /* 6 + 3*4 + 2*8 + 8 bytes precede the matrix */
     if (meta_len > GT_NOISE_MAX_XML || 42 + bytes + meta_len > fsize)
-        return gt_err_set(GT_EDATA, "SFNDAM file of %llu bytes cannot hold %zux%zu and %llu bytes meta",
-                          (unsigned long long)fsize, c->channels, c->channels,
-                          (unsigned long long)meta_len);
+        return gt_err_set(
+            GT_EDATA, "SFNDAM file of %llu bytes cannot hold %zux%zu and %llu bytes meta",
+            (unsigned long long)fsize, c->channels, c->channels, (unsigned long long)meta_len);
     if ((rc = read_exact(f, c->cov, (size_t)bytes, "covariance")) < 0)
         return rc;
     if (!(meta = malloc(meta_len ? (size_t)meta_len : 1)))

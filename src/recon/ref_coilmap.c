@@ -100,7 +100,8 @@ int gt_ref_coil_map(const gt_array *ref, const gt_ref_limit lim[3], const size_t
     if ((rc = gt_array_alloc(out, GT_DT_C64, GT_LOC_CPU, ref->ndim > 7 ? ref->ndim : 7, od)))
         goto done;
     /* Source line of cut row y: ref index center - cut/2 + y (E1, E2). */
-    long s1 = (long)lim[1].center - (long)(cut[1] / 2), s2 = (long)lim[2].center - (long)(cut[2] / 2);
+    long s1 = (long)lim[1].center - (long)(cut[1] / 2),
+         s2 = (long)lim[2].center - (long)(cut[2] / 2);
     if (recon[2] <= 1)
         s2 = 0;
     /* Centre padding offsets cut -> recon. */

@@ -67,8 +67,7 @@ static void average_n(const gt_cf *in, size_t ro, size_t lines, size_t cha, size
             }
 }
 
-int gt_ref_average_ns(const gt_array *ref, int avg_n, int avg_s, int count_sampling,
-                      gt_array *out)
+int gt_ref_average_ns(const gt_array *ref, int avg_n, int avg_s, int count_sampling, gt_array *out)
 {
     int rc = check_host(ref, "ref average");
     if (rc)

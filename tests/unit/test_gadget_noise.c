@@ -38,8 +38,8 @@ static gt_mrd_header *make_header(const char *meas_id, const char *dep_id, const
         for (char *t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save), i++) {
             size_t n = strlen(lab);
             snprintf(lab + n, sizeof lab - n,
-                     "<coilLabel><coilNumber>%d</coilNumber><coilName>%s</coilName></coilLabel>",
-                     i, t);
+                     "<coilLabel><coilNumber>%d</coilNumber><coilName>%s</coilName></coilLabel>", i,
+                     t);
         }
     }
     snprintf(xml, sizeof xml,
@@ -169,9 +169,8 @@ static void noise_scan(const char *dir, const char *meas_id, const char *labels,
     gt_sim_rng r;
     gt_sim_rng_seed(&r, seed, 1);
     for (int i = 0; i < nread; i++)
-        cr_assert_eq(harness_feed(&h, noise_readout(&r, chan, GT_ACQ_FLAG(GT_ACQ_IS_NOISE), 2.5f,
-                                                    7)),
-                     0);
+        cr_assert_eq(
+            harness_feed(&h, noise_readout(&r, chan, GT_ACQ_FLAG(GT_ACQ_IS_NOISE), 2.5f, 7)), 0);
     cr_assert_eq(h.n, 0, "noise readouts must not be forwarded");
     cr_assert_eq(harness_flush(&h), 0, "%s", gt_err_detail());
     harness_end(&h);
@@ -277,9 +276,8 @@ Test(noise_adjust, noise_in_scan_without_measurement_id)
     gt_sim_rng r;
     gt_sim_rng_seed(&r, 3, 1);
     for (int i = 0; i < 64; i++) /* measurement_uid 0: nothing to name a file by */
-        cr_assert_eq(harness_feed(&h, noise_readout(&r, NULL, GT_ACQ_FLAG(GT_ACQ_IS_NOISE), 2.5f,
-                                                    0)),
-                     0);
+        cr_assert_eq(
+            harness_feed(&h, noise_readout(&r, NULL, GT_ACQ_FLAG(GT_ACQ_IS_NOISE), 2.5f, 0)), 0);
     feed_data(&h, 64, NULL, 2.5f, 4);
     cr_assert_eq(h.n, 64);
     double complex C[CHA * CHA];
@@ -551,10 +549,10 @@ Test(asymmetric_echo, unchanged_cases)
         uint16_t n, c;
         uint64_t flags;
     } cases[] = {
-        {160, 80, 0},                              /* symmetric: 2c == N */
-        {160, 160, 0},                             /* c >= N */
-        {256, 32, 0},                              /* N >= maxRO */
-        {160, 32, GT_ACQ_FLAG(GT_ACQ_IS_NOISE)},   /* noise */
+        {160, 80, 0},                            /* symmetric: 2c == N */
+        {160, 160, 0},                           /* c >= N */
+        {256, 32, 0},                            /* N >= maxRO */
+        {160, 32, GT_ACQ_FLAG(GT_ACQ_IS_NOISE)}, /* noise */
     };
     for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
         harness h;

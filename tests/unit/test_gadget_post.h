@@ -14,7 +14,7 @@
 /* Array [X Y 1 1 N S L] whose every meta has encoding 0, DataRole `role`
  * (NULL: none) and sampling limits over the full matrix. */
 static inline gt_image_array *post_array(size_t X, size_t Y, size_t N, size_t S, size_t L,
-                                  const char *role)
+                                         const char *role)
 {
     const size_t dims[7] = {X, Y, 1, 1, N, S, L};
     gt_image_array *ia = NULL;

@@ -264,8 +264,7 @@ Test(post_kfilter, white_noise_energy_kept)
         diff += cabsf(r[i] - img[i]);
     }
     cr_assert_gt(diff, 0.0, "filtered");
-    cr_assert_float_eq(e1 / e0, 1.0, 0.03, "SNR-unit filter keeps white-noise power: %g",
-                       e1 / e0);
+    cr_assert_float_eq(e1 / e0, 1.0, 0.03, "SNR-unit filter keeps white-noise power: %g", e1 / e0);
     free(img);
     harness_end(&h);
 }

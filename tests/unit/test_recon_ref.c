@@ -7,6 +7,7 @@
 
 #include "gt/err.h"
 #include "gt/recon_filter.h"
+#include "gt/recon_klt.h"
 #include "gt/recon_ref.h"
 
 static gt_cf *alloc7(gt_array *a, size_t ro, size_t e1, size_t e2, size_t cha, size_t n, size_t s,
@@ -202,8 +203,8 @@ Test(recon_ref, coil_map_reference_embedded)
         for (size_t y = 0; y < E1; y++)
             for (size_t x = 0; x < RO; x++) {
                 gt_cf v = q[x + RO * (y + E1 * c)];
-                gt_cf want = (y >= off && y < off + L) ? (1.0f + 0.5f * I) * fr[x] * fe[y - off]
-                                                       : 0.0f;
+                gt_cf want =
+                    (y >= off && y < off + L) ? (1.0f + 0.5f * I) * fr[x] * fe[y - off] : 0.0f;
                 cr_assert_float_eq(crealf(v), crealf(want), 1e-5, "x %zu y %zu", x, y);
                 cr_assert_float_eq(cimagf(v), cimagf(want), 1e-5);
             }
@@ -240,4 +241,41 @@ Test(recon_ref, coil_map_reference_symmetric)
     gt_ref_limit bad[3] = {{0, 8, 20}, {0, 8, 15}, {0, 0, 0}};
     cr_assert_eq(gt_ref_coil_map(&ref, bad, recon, 1, 0, &out), GT_EINVAL);
     gt_array_free(&ref);
+}
+
+/* gt_klt_apply skips all-zero lines on the host (src/recon/klt.c): the
+ * result must equal the dense product in * V, zero lines staying zero. */
+Test(recon_ref, klt_apply_undersampled_matches_dense)
+{
+    gt_array a = {0}, co = {0}, o = {0};
+    const size_t RO = 5, E1 = 9, CHA = 3, N = 2, L = 2;
+    gt_cf *p = alloc7(&a, RO, E1, 1, CHA, N, 1, 1);
+    for (size_t n = 0; n < N; n++)
+        for (size_t c = 0; c < CHA; c++)
+            for (size_t y = 0; y < E1; y++)
+                for (size_t x = 0; x < RO; x++)
+                    if ((y + n) % 3 == 0 || y == 4)
+                        AT(p, RO, E1, CHA, N, x, y, c, n) = (float)(x + 1) - I * (float)(y * c + n);
+    size_t cd[2] = {CHA, L};
+    cr_assert_eq(gt_array_alloc(&co, GT_DT_C64, GT_LOC_CPU, 2, cd), 0);
+    gt_cf *v = co.data;
+    for (size_t i = 0; i < CHA * L; i++)
+        v[i] = (float)(i + 1) * 0.25f + I * (float)i;
+    cr_assert_eq(gt_klt_apply(&co, &a, &o), 0, "%s", gt_err_detail());
+    cr_assert_eq(o.dims[3], L);
+    const gt_cf *q = o.data;
+    for (size_t n = 0; n < N; n++)
+        for (size_t l = 0; l < L; l++)
+            for (size_t y = 0; y < E1; y++)
+                for (size_t x = 0; x < RO; x++) {
+                    gt_cf want = 0;
+                    for (size_t c = 0; c < CHA; c++)
+                        want += AT(p, RO, E1, CHA, N, x, y, c, n) * v[c + CHA * l];
+                    gt_cf got = AT(q, RO, E1, L, N, x, y, l, n);
+                    cr_assert_float_eq(crealf(got), crealf(want), 1e-4, "x %zu y %zu", x, y);
+                    cr_assert_float_eq(cimagf(got), cimagf(want), 1e-4);
+                }
+    gt_array_free(&o);
+    gt_array_free(&co);
+    gt_array_free(&a);
 }

@@ -1,13 +1,16 @@
 /* gadgetron — the reconstruction server (protocol.md §6.1 for the options
- * shared with Gadgetron 4).
+ * shared with Gadgetron 4), its stream mode (--from_stream, §1.12) and its
+ * registration with a cloudbus relay (-r, §3.6/§4).
  *
  * Home resolution without -G: $GADGETRON_HOME, else the install layout
  * <exe>/../share/gadgetron/config, else the source tree's configs/ (running
  * from a build tree). Configs live in <home>/share/gadgetron/config unless
  * --config-dir says otherwise. */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,8 +19,10 @@
 
 #include "gt/err.h"
 #include "gt/log.h"
+#include "gt/relay.h"
 #include "gt/server.h"
 #include "gt/session.h"
+#include "gt/stream_mode.h"
 
 #ifndef GT_VERSION
 #define GT_VERSION "0.0.0"
@@ -47,8 +52,27 @@ static void usage(FILE *f)
             "      --log-level LEVEL    error, warn, info (default) or debug;\n"
             "                           also $GADGETRON_LOG_LEVEL\n"
             "\n"
+            "Cloudbus relay (distributed reconstruction):\n"
+            "  -r, --relay HOST[:PORT]  announce this server to the relay (default port %d;\n"
+            "                           also $GADGETRON_RELAY_HOST); a relay that is down\n"
+            "                           only gives warnings. A gateway started this way\n"
+            "                           finds its workers through the same relay.\n"
+            "  -l, --relay-port PORT    relay port when HOST has none (Gadgetron 3 flag)\n"
+            "      --relay-interval SEC seconds between announcements (default %d)\n"
+            "      --advertise HOST     address the relay should list for this server\n"
+            "                           (default: the address the relay sees)\n"
+            "\n"
+            "Stream mode (one reconstruction, no socket; Tyger runs it with pipes):\n"
+            "      --from_stream        read an ISMRMRD stream, write the results as a stream\n"
+            "  -c, --config_name NAME   stream configuration (looked up like FILENAME)\n"
+            "  -i, --input_path PATH    input stream (default stdin)\n"
+            "  -o, --output_path PATH   output stream (default stdout)\n"
+            "      --parameter KEY=VAL  passed to the gadgets (repeatable; e.g.\n"
+            "                           noisecovariancein=FILE, noisecovarianceout=FILE)\n"
+            "\n"
             "Accepted for compatibility and ignored: -d/--disable_storage, -E/--storage_address,\n"
-            "-s/--storage_port, -D/--database_dir, -S/--storage_dir.\n");
+            "-s/--storage_port, -D/--database_dir, -S/--storage_dir.\n",
+            GT_RELAY_DEFAULT_PORT, GT_RELAY_DEFAULT_INTERVAL_S);
 }
 
 static int is_dir(const char *p)
@@ -158,7 +182,86 @@ enum {
     OPT_MAX_OUTPUT,
     OPT_QUEUE_CAP,
     OPT_IGNORED,
+    OPT_FROM_STREAM,
+    OPT_PARAMETER,
+    OPT_RELAY_INTERVAL,
+    OPT_ADVERTISE,
 };
+
+#define MAX_PARAMS 64
+
+typedef struct stream_args {
+    int on;
+    const char *config, *input, *output;
+    const char *params[MAX_PARAMS];
+    size_t nparams;
+} stream_args;
+
+/* --from_stream: opens the files (a FIFO blocks here until its other end
+ * opens, as Tyger expects) and runs one reconstruction. Exit status 0 or 1. */
+static int run_stream(const stream_args *a, const char *config_dir, const char *workdir,
+                      const char *home, size_t queue_cap)
+{
+    int in = 0, out = 1, rc = 1;
+    signal(SIGPIPE, SIG_IGN);
+    if (a->input && strcmp(a->input, "-") != 0) {
+        in = open(a->input, O_RDONLY | O_CLOEXEC);
+        if (in < 0) {
+            gt_log(GT_LOG_ERROR, "cannot open input %s: %s", a->input, strerror(errno));
+            goto done;
+        }
+    }
+    if (a->output && strcmp(a->output, "-") != 0) {
+        out = open(a->output, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+        if (out < 0) {
+            gt_log(GT_LOG_ERROR, "cannot open output %s: %s", a->output, strerror(errno));
+            goto done;
+        }
+    }
+    gt_stream_mode_opts so = {
+        .config_dir = config_dir,
+        .config_name = a->config,
+        .workdir = workdir,
+        .home = home,
+        .params = a->params,
+        .nparams = a->nparams,
+        .queue_capacity = queue_cap,
+    };
+    gt_stream_mode_stats st;
+    if (gt_stream_mode_run(&so, in, out, &st) != 0) {
+        gt_log(GT_LOG_ERROR, "stream mode failed: %s", gt_err_detail());
+        goto done;
+    }
+    gt_log(GT_LOG_INFO, "stream mode done: %llu messages in, %llu out (%llu images)",
+           (unsigned long long)st.in_messages, (unsigned long long)st.out_messages,
+           (unsigned long long)st.out_images);
+    rc = 0;
+done:
+    if (in > 2)
+        close(in);
+    if (out > 2 && close(out) != 0 && rc == 0) {
+        gt_log(GT_LOG_ERROR, "cannot close output %s: %s", a->output, strerror(errno));
+        rc = 1;
+    }
+    return rc;
+}
+
+/* Relay address from -r and -l: "HOST[:PORT]"; -l applies when HOST has no
+ * port (a bare IPv6 literal counts as having none). Malloc'd, or NULL. */
+static char *relay_address(const char *host, long port)
+{
+    char *s = NULL;
+    const char *colon = strrchr(host, ':');
+    int has_port = colon && (host[0] == '[' ? colon > strchr(host, ']') : strchr(host, ':') == colon);
+    if (has_port || port <= 0)
+        return strdup(host);
+    int v6 = host[0] != '[' && strchr(host, ':') != NULL;
+    if (asprintf(&s, v6 ? "[%s]:%ld" : "%s:%ld", host, port) < 0)
+        return NULL;
+    return s;
+}
+
+static int load_cb(void *user) { return (int)gt_server_active(user); }
 
 int main(int argc, char **argv)
 {
@@ -180,11 +283,23 @@ int main(int argc, char **argv)
         {"storage_port", required_argument, NULL, 's'},
         {"database_dir", required_argument, NULL, 'D'},
         {"storage_dir", required_argument, NULL, 'S'},
+        {"from_stream", no_argument, NULL, OPT_FROM_STREAM},
+        {"config_name", required_argument, NULL, 'c'},
+        {"input_path", required_argument, NULL, 'i'},
+        {"output_path", required_argument, NULL, 'o'},
+        {"parameter", required_argument, NULL, OPT_PARAMETER},
+        {"relay", required_argument, NULL, 'r'},
+        {"relay-port", required_argument, NULL, 'l'},
+        {"relay-interval", required_argument, NULL, OPT_RELAY_INTERVAL},
+        {"advertise", required_argument, NULL, OPT_ADVERTISE},
         {NULL, 0, NULL, 0},
     };
     long port = 9002, timeout_s = 60, max_output_mb = 64, queue_cap = 0;
     const char *home_flag = NULL, *workdir = "/tmp/gadgetron", *port_file = NULL;
     const char *config_dir_flag = NULL, *bind = NULL;
+    const char *relay_flag = NULL, *advertise = NULL;
+    long relay_port = 0, relay_interval = GT_RELAY_DEFAULT_INTERVAL_S;
+    stream_args sa = {0};
     int info = 0, level;
 
     const char *env_level = getenv("GADGETRON_LOG_LEVEL");
@@ -196,7 +311,7 @@ int main(int argc, char **argv)
     }
 
     int ch;
-    while ((ch = getopt_long(argc, argv, "hp:G:W:d:E:s:D:S:", longopts, NULL)) != -1) {
+    while ((ch = getopt_long(argc, argv, "hp:G:W:d:E:s:D:S:c:i:o:r:l:", longopts, NULL)) != -1) {
         switch (ch) {
         case 'h':
             usage(stdout);
@@ -250,6 +365,47 @@ int main(int argc, char **argv)
                 return 2;
             }
             break;
+        case OPT_FROM_STREAM:
+            sa.on = 1;
+            break;
+        case 'c':
+            sa.config = optarg;
+            break;
+        case 'i':
+            sa.input = optarg;
+            break;
+        case 'o':
+            sa.output = optarg;
+            break;
+        case OPT_PARAMETER:
+            if (gt_stream_mode_check_param(optarg) != 0) {
+                fprintf(stderr, "gadgetron: %s\n", gt_err_detail());
+                return 2;
+            }
+            if (sa.nparams == MAX_PARAMS) {
+                fprintf(stderr, "gadgetron: more than %d --parameter options\n", MAX_PARAMS);
+                return 2;
+            }
+            sa.params[sa.nparams++] = optarg;
+            break;
+        case 'r':
+            relay_flag = optarg;
+            break;
+        case 'l':
+            if (parse_int(optarg, 0, 65535, &relay_port) != 0) {
+                fprintf(stderr, "gadgetron: invalid relay port '%s'\n", optarg);
+                return 2;
+            }
+            break;
+        case OPT_RELAY_INTERVAL:
+            if (parse_int(optarg, 1, 86400, &relay_interval) != 0) {
+                fprintf(stderr, "gadgetron: invalid --relay-interval '%s'\n", optarg);
+                return 2;
+            }
+            break;
+        case OPT_ADVERTISE:
+            advertise = optarg;
+            break;
         case 'd':
         case 'E':
         case 's':
@@ -266,6 +422,19 @@ int main(int argc, char **argv)
     if (optind < argc) {
         fprintf(stderr, "gadgetron: unexpected argument '%s'\n", argv[optind]);
         usage(stderr);
+        return 2;
+    }
+
+    if (sa.nparams && !sa.on) {
+        fprintf(stderr, "gadgetron: --parameter is only allowed with --from_stream\n");
+        return 2;
+    }
+    if (sa.on && !sa.config) {
+        fprintf(stderr, "gadgetron: --from_stream needs a configuration (-c NAME)\n");
+        return 2;
+    }
+    if (!sa.on && (sa.config || sa.input || sa.output)) {
+        fprintf(stderr, "gadgetron: -c, -i and -o are only allowed with --from_stream\n");
         return 2;
     }
 
@@ -291,12 +460,34 @@ int main(int argc, char **argv)
     }
     int rc = 1;
     gt_server *srv = NULL;
+    gt_relay_client *relay = NULL;
+    char *relay_addr = NULL;
     if (!config_dir)
         goto done;
     if (!is_dir(config_dir))
         gt_log(GT_LOG_WARN, "config folder %s does not exist", config_dir);
     if (mkdir_p(workdir) != 0) {
         gt_log(GT_LOG_ERROR, "cannot create working folder %s: %s", workdir, strerror(errno));
+        goto done;
+    }
+
+    /* The relay: -r, else $GADGETRON_RELAY_HOST (docker nodes). Exported
+     * (before any thread starts) so this server's own distributed configs
+     * discover their workers through it. */
+    const char *env_relay = getenv("GADGETRON_RELAY_HOST");
+    const char *relay_host = relay_flag ? relay_flag : (env_relay && *env_relay ? env_relay : NULL);
+    if (relay_host) {
+        relay_addr = relay_address(relay_host, relay_port);
+        if (!relay_addr) {
+            gt_log(GT_LOG_ERROR, "out of memory");
+            goto done;
+        }
+        if (relay_flag || relay_port > 0)
+            setenv("GADGETRON_RELAY_HOST", relay_addr, 1);
+    }
+
+    if (sa.on) {
+        rc = run_stream(&sa, config_dir, workdir, home, (size_t)queue_cap);
         goto done;
     }
 
@@ -320,8 +511,24 @@ int main(int argc, char **argv)
     }
     gt_log(GT_LOG_INFO, "gadgetron-c %s listening on %s:%d, configs in %s, working folder %s",
            GT_VERSION, gt_server_address(srv), gt_server_port(srv), config_dir, workdir);
+    if (relay_addr) {
+        /* Lets this server's distributed configs leave themselves out of
+         * the relay's list, which includes every registered server. */
+        char self[16];
+        snprintf(self, sizeof self, "%d", gt_server_port(srv));
+        setenv("GADGETRON_SERVER_PORT", self, 1);
+        if (gt_relay_client_create(relay_addr, gt_server_port(srv), (int)relay_interval,
+                                   advertise, load_cb, srv, &relay) != 0) {
+            gt_log(GT_LOG_ERROR, "relay %s: %s", relay_addr, gt_err_detail());
+            goto done;
+        }
+        gt_log(GT_LOG_INFO, "announcing this server to relay %s every %ld s", relay_addr,
+               relay_interval);
+    }
     int forced = 0;
     gt_server_run(srv, &forced);
+    gt_relay_client_destroy(relay); /* leaves the relay's list */
+    relay = NULL;
     if (forced) {
         /* Pipelines may still be running: leave without touching them. */
         fflush(NULL);
@@ -330,7 +537,9 @@ int main(int argc, char **argv)
     gt_log(GT_LOG_INFO, "all connections finished; exiting");
     rc = 0;
 done:
+    gt_relay_client_destroy(relay);
     gt_server_destroy(srv);
+    free(relay_addr);
     free(home);
     free(config_dir);
     return rc;
