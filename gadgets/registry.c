@@ -29,6 +29,10 @@ extern const gt_gadget_class gt_gadget_cls_noise_std_map;
 extern const gt_gadget_class gt_gadget_cls_ref_prep;
 extern const gt_gadget_class gt_gadget_cls_eigen_channel;
 extern const gt_gadget_class gt_gadget_cls_cartesian_grappa;
+/* legacy distribution (distnode engineer; the engine is src/dist) */
+extern const gt_gadget_class gt_gadget_cls_distribute_acq;
+extern const gt_gadget_class gt_gadget_cls_distribute_image;
+extern const gt_gadget_class gt_gadget_cls_collect;
 
 static const gt_gadget_class *const classes[] = {
     &gt_gadget_cls_remove_ro_oversampling,
@@ -54,6 +58,9 @@ static const gt_gadget_class *const classes[] = {
     &gt_gadget_cls_ref_prep,
     &gt_gadget_cls_eigen_channel,
     &gt_gadget_cls_cartesian_grappa,
+    &gt_gadget_cls_distribute_acq,
+    &gt_gadget_cls_distribute_image,
+    &gt_gadget_cls_collect,
     NULL,
 };
 

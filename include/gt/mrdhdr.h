@@ -52,6 +52,9 @@ typedef struct gt_mrd_header {
 
     float tr_ms, te_ms; /* first values, 0 when absent */
 
+    char **coil_labels; /* acquisitionSystemInformation/coilLabel/coilName, in order */
+    size_t n_coil_labels;
+
     int n_encodings;
     gt_mrd_encoding enc[GT_MRD_MAX_ENCODINGS];
 } gt_mrd_header;
@@ -60,5 +63,12 @@ typedef struct gt_mrd_header {
  * GT_EDATA when required elements (encoding) are missing. */
 int gt_mrd_header_parse(const char *xml, size_t len, gt_mrd_header **out);
 void gt_mrd_header_destroy(gt_mrd_header *h);
+
+#define GT_MRD_MAX_COIL_LABELS 4096u
+/* Only the coil names of a header (which may lack everything else, e.g. a
+ * stored noise scan's). *labels is malloc'd (free with gt_mrd_labels_free);
+ * a label without coilName is "". GT_EXML, GT_EDATA (over the max), GT_ENOMEM. */
+int gt_mrd_coil_labels(const char *xml, size_t len, char ***labels, size_t *n);
+void gt_mrd_labels_free(char **labels, size_t n);
 
 #endif

@@ -30,6 +30,7 @@
  * The one wait the pipeline cannot interrupt is an out() callback that
  * blocks forever: the owner must make out() return when it aborts. */
 #include "gt/pipeline.h"
+#include "gt/dist_node.h"
 #include "gt/err.h"
 #include "gt/log.h"
 #include "gt/queue.h"
@@ -47,6 +48,7 @@ typedef struct stage {
     struct gt_pipeline *p;
     long idx;
     gt_gadget *g; /* NULL: pass-through stage of an empty stream */
+    gt_dist_node *dn; /* a distributed node instead of a gadget */
     const char *name;
     gt_queue *in;
     gt_emitter *em;
@@ -179,16 +181,26 @@ static void *stage_main(void *arg)
             continue;
         }
         gt_err_clear();
-        rc = s->g ? s->g->cls->process(s->g, m, s->em) : gt_emit(s->em, m);
+        if (s->dn)
+            rc = gt_dist_node_process(s->dn, m);
+        else
+            rc = s->g ? s->g->cls->process(s->g, m, s->em) : gt_emit(s->em, m);
         if (rc < 0)
             stage_failed(s, rc);
     }
-    if (!stopped(s) && s->g && s->g->cls->flush) {
+    if (!stopped(s) && s->dn) {
+        gt_err_clear();
+        int rc = gt_dist_node_flush(s->dn);
+        if (rc < 0)
+            stage_failed(s, rc);
+    } else if (!stopped(s) && s->g && s->g->cls->flush) {
         gt_err_clear();
         int rc = s->g->cls->flush(s->g, s->em);
         if (rc < 0)
             stage_failed(s, rc);
     }
+    if (s->dn && stopped(s))
+        gt_dist_node_abort(s->dn); /* stop remote and local work at once */
     if (s->idx + 1 < p->n)
         gt_queue_close(p->st[s->idx + 1].in);
     /* A producer waiting for space must learn that q0 is gone. */
@@ -227,7 +239,8 @@ int gt_pipeline_create(const gt_config *cfg, const gt_stream_ctx *ctx, const gt_
         return gt_err_set(GT_EINVAL, "pipeline needs a config and an out callback");
     const gt_cfg_stream *strm = &cfg->stream;
     for (size_t i = 0; i < strm->nnodes; i++)
-        if (strm->nodes[i].kind != GT_CFG_GADGET)
+        if (strm->nodes[i].kind != GT_CFG_GADGET && strm->nodes[i].kind != GT_CFG_DISTRIBUTED &&
+            strm->nodes[i].kind != GT_CFG_PUREDISTRIBUTED)
             return gt_err_set(GT_EUNSUPPORTED, "%s is not supported yet",
                               node_element(strm->nodes[i].kind));
     int rc = GT_ENOMEM;
@@ -247,7 +260,11 @@ int gt_pipeline_create(const gt_config *cfg, const gt_stream_ctx *ctx, const gt_
     if (!p->st)
         goto fail;
     size_t cap = opts->queue_capacity ? opts->queue_capacity : DEFAULT_CAPACITY;
-    for (long i = 0; i < p->n; i++) {
+    /* Stage i runs config node k; a legacy distributor swallows the nodes up
+     * to its collector, so there may be fewer stages than nodes. */
+    long nst = p->n;
+    size_t k = 0;
+    for (long i = 0; i < nst; i++) {
         stage *s = &p->st[i];
         s->p = p;
         s->idx = i;
@@ -257,11 +274,26 @@ int gt_pipeline_create(const gt_config *cfg, const gt_stream_ctx *ctx, const gt_
         if ((rc = gt_emitter_create(emit_fn, s, &s->em)) < 0)
             goto fail;
         if (strm->nnodes) {
-            if ((rc = gt_gadget_create(&strm->nodes[i].gadget, ctx, &s->g)) < 0)
+            const gt_cfg_node *nd = &strm->nodes[k];
+            size_t j = k;
+            if (nd->kind != GT_CFG_GADGET)
+                rc = gt_dist_node_create(nd, ctx, s->em, &s->dn);
+            else if (gt_dist_is_legacy_distributor(nd->gadget.classname) &&
+                     (rc = gt_dist_find_collector(strm, k, &j)) == 0)
+                rc = gt_dist_node_create_legacy(cfg, strm, k, j, ctx, s->em, &s->dn);
+            else if (!gt_dist_is_legacy_distributor(nd->gadget.classname))
+                rc = gt_gadget_create(&nd->gadget, ctx, &s->g);
+            if (rc < 0) {
+                p->n = i + 1;
                 goto fail;
-            s->name = s->g->name;
+            }
+            s->name = s->dn ? gt_dist_node_name(s->dn) : s->g->name;
+            k = j + 1;
+            if (k == strm->nnodes)
+                nst = i + 1;
         }
     }
+    p->n = nst;
     p->joined = 0;
     atomic_store(&p->running, p->n);
     for (long i = 0; i < p->n; i++) {
@@ -352,6 +384,7 @@ void gt_pipeline_destroy(gt_pipeline *p)
             gt_pipeline_wait(p);
         }
         for (long i = 0; i < p->n; i++) {
+            gt_dist_node_destroy(p->st[i].dn);
             gt_gadget_destroy(p->st[i].g);
             gt_emitter_destroy(p->st[i].em);
             if (p->st[i].in)

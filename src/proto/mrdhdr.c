@@ -186,6 +186,68 @@ static int get_noise_dependency(xmlNode *mi, gt_mrd_header *h)
     return 0;
 }
 
+
+void gt_mrd_labels_free(char **labels, size_t n)
+{
+    for (size_t i = 0; labels && i < n; i++)
+        free(labels[i]);
+    free(labels);
+}
+
+static int labels_from(xmlNode *root, char ***labels, size_t *n)
+{
+    char **l = NULL;
+    size_t cnt = 0, cap = 0;
+    *labels = NULL;
+    *n = 0;
+    int rc;
+    xmlNode *asi = gt_xml_child(root, "acquisitionSystemInformation");
+    for (xmlNode *cl = gt_xml_child(asi, "coilLabel"); cl; cl = gt_xml_next(cl, "coilLabel")) {
+        char *name = NULL;
+        if ((rc = gt_xml_child_text(cl, "coilName", 1, &name)) < 0)
+            goto fail;
+        if (!name && !(name = strdup(""))) {
+            rc = GT_ENOMEM;
+            goto fail;
+        }
+        if (cnt == cap) {
+            size_t nc = cap ? 2 * cap : 16;
+            char **t = cnt < GT_MRD_MAX_COIL_LABELS ? realloc(l, nc * sizeof *l) : NULL;
+            if (!t) {
+                free(name);
+                rc = cnt < GT_MRD_MAX_COIL_LABELS
+                         ? GT_ENOMEM
+                         : gt_err_set(GT_EDATA, "more than %u coil labels", GT_MRD_MAX_COIL_LABELS);
+                goto fail;
+            }
+            l = t;
+            cap = nc;
+        }
+        l[cnt++] = name;
+    }
+    *labels = l;
+    *n = cnt;
+    return 0;
+fail:
+    gt_mrd_labels_free(l, cnt);
+    return rc;
+}
+
+int gt_mrd_coil_labels(const char *xml, size_t len, char ***labels, size_t *n)
+{
+    xmlDoc *doc = NULL;
+    *labels = NULL;
+    *n = 0;
+    while (len > 0 && xml[len - 1] == '\0')
+        len--;
+    int rc = gt_xml_read(xml, len, "ISMRMRD header", &doc);
+    if (rc < 0)
+        return rc;
+    rc = labels_from(xmlDocGetRootElement(doc), labels, n);
+    xmlFreeDoc(doc);
+    return rc;
+}
+
 static int parse_fields(xmlNode *root, gt_mrd_header *h)
 {
     xmlNode *mi = gt_xml_child(root, "measurementInformation");
@@ -222,7 +284,7 @@ static int parse_fields(xmlNode *root, gt_mrd_header *h)
     }
     if (h->n_encodings == 0)
         return gt_err_set(GT_EDATA, "ISMRMRD header has no <encoding>");
-    return 0;
+    return labels_from(root, &h->coil_labels, &h->n_coil_labels);
 }
 
 int gt_mrd_header_parse(const char *xml, size_t len, gt_mrd_header **out)
@@ -268,6 +330,7 @@ void gt_mrd_header_destroy(gt_mrd_header *h)
 {
     if (!h)
         return;
+    gt_mrd_labels_free(h->coil_labels, h->n_coil_labels);
     free(h->xml);
     free(h);
 }

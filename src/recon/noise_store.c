@@ -2,6 +2,7 @@
  * gt/noise_store.h for both byte layouts). Every length read from a file is
  * checked against the file's size and the limits before allocating. */
 #include "gt/noise_store.h"
+#include "gt/mrdhdr.h"
 #include "gt/buf.h"
 #include "gt/err.h"
 
@@ -15,7 +16,6 @@
 #include <unistd.h>
 
 /* The proto module's hardened libxml2 wrapper (no DTD, no entities). */
-#include "../proto/xmlutil.h"
 
 #define SFNDAM_MAGIC "SFNDAM"
 #define SFNDAM_VERSION 1u
@@ -39,12 +39,7 @@ int gt_noise_file_path(const char *dir, const char *name, char **path)
     return 0;
 }
 
-void gt_noise_labels_free(char **labels, size_t n)
-{
-    for (size_t i = 0; labels && i < n; i++)
-        free(labels[i]);
-    free(labels);
-}
+void gt_noise_labels_free(char **labels, size_t n) { gt_mrd_labels_free(labels, n); }
 
 void gt_noise_cov_fini(gt_noise_cov *c)
 {
@@ -58,46 +53,7 @@ void gt_noise_cov_fini(gt_noise_cov *c)
 
 int gt_noise_header_labels(const char *xml, size_t len, char ***labels, size_t *n)
 {
-    xmlDoc *doc = NULL;
-    char **l = NULL;
-    size_t cnt = 0, cap = 0;
-    *labels = NULL;
-    *n = 0;
-    int rc = gt_xml_read(xml, len, "noise header", &doc);
-    if (rc < 0)
-        return rc;
-    xmlNode *asi = gt_xml_child(xmlDocGetRootElement(doc), "acquisitionSystemInformation");
-    for (xmlNode *cl = gt_xml_child(asi, "coilLabel"); cl; cl = gt_xml_next(cl, "coilLabel")) {
-        char *name = NULL;
-        if ((rc = gt_xml_child_text(cl, "coilName", 1, &name)) < 0)
-            goto fail;
-        if (!name && !(name = strdup(""))) {
-            rc = GT_ENOMEM;
-            goto fail;
-        }
-        if (cnt == cap) {
-            size_t nc = cap ? 2 * cap : 16;
-            char **t = cnt < GT_NOISE_MAX_CHANNELS ? realloc(l, nc * sizeof *l) : NULL;
-            if (!t) {
-                free(name);
-                rc = cnt < GT_NOISE_MAX_CHANNELS
-                         ? GT_ENOMEM
-                         : gt_err_set(GT_EDATA, "more than %u coil labels", GT_NOISE_MAX_CHANNELS);
-                goto fail;
-            }
-            l = t;
-            cap = nc;
-        }
-        l[cnt++] = name;
-    }
-    xmlFreeDoc(doc);
-    *labels = l;
-    *n = cnt;
-    return 0;
-fail:
-    xmlFreeDoc(doc);
-    gt_noise_labels_free(l, cnt);
-    return rc;
+    return gt_mrd_coil_labels(xml, len, labels, n);
 }
 
 static int read_exact(FILE *f, void *p, size_t n, const char *what)

@@ -48,6 +48,8 @@ Test(mrdhdr, siemens_cine_grappa)
     cr_assert_float_eq(h->field_strength_t, 2.89362f, 1e-5);
     cr_assert_float_eq(h->tr_ms, 38.56f, 1e-4);
     cr_assert_float_eq(h->te_ms, 1.04f, 1e-6);
+    cr_assert_eq(h->n_coil_labels, 1);
+    cr_assert_str_eq(h->coil_labels[0], "Body_18:1:B11");
     cr_assert_eq(h->n_encodings, 1);
 
     const gt_mrd_encoding *e = &h->enc[0];
@@ -159,4 +161,25 @@ Test(mrdhdr, malformed_xml)
     gt_mrd_header *h = NULL;
     cr_assert_eq(gt_mrd_header_parse(NULL, 0, &h), GT_EINVAL);
     gt_mrd_header_destroy(NULL);
+}
+
+Test(mrdhdr, coil_labels_alone)
+{
+    /* A stored noise header may hold nothing but the coil labels. */
+    const char *xml = "<ismrmrdHeader xmlns=\"http://www.ismrm.org/ISMRMRD\">"
+                      "<acquisitionSystemInformation>"
+                      "<coilLabel><coilNumber>0</coilNumber><coilName>H1</coilName></coilLabel>"
+                      "<coilLabel><coilNumber>1</coilNumber></coilLabel>"
+                      "<coilLabel><coilName>B&amp;2</coilName></coilLabel>"
+                      "</acquisitionSystemInformation></ismrmrdHeader>";
+    char **labels = NULL;
+    size_t n = 0;
+    cr_assert_eq(gt_mrd_coil_labels(xml, strlen(xml) + 1, &labels, &n), 0);
+    cr_assert_eq(n, 3);
+    cr_assert_str_eq(labels[0], "H1");
+    cr_assert_str_eq(labels[1], "");
+    cr_assert_str_eq(labels[2], "B&2");
+    gt_mrd_labels_free(labels, n);
+    cr_assert_eq(gt_mrd_coil_labels("<a", 2, &labels, &n), GT_EXML);
+    cr_assert_null(labels);
 }

@@ -80,6 +80,9 @@ Test(wire_errors, unknown_id)
     assert_detail_has("Unknown message id 0");
 }
 
+/* A decoder without a composite measurer (gt_decoder_set_composite) does
+ * not read 1023/1024/1050; 1018 it never reads. With one: test_wire_composite.c
+ * and test_msg_wire*.c. */
 Test(wire_errors, unsupported_known_ids)
 {
     static const uint16_t ids[] = {GT_ID_DICOM, GT_ID_RECONDATA, GT_ID_IMAGE_ARRAY, GT_ID_BUCKET};

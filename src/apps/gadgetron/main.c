@@ -246,15 +246,18 @@ done:
     return rc;
 }
 
-/* Relay address from -r and -l: "HOST[:PORT]"; -l applies when HOST has no
- * port (a bare IPv6 literal counts as having none). Malloc'd, or NULL. */
+/* Relay address from -r and -l: "HOST:PORT", where PORT is -l's or 5000
+ * when HOST has none (a bare IPv6 literal counts as having none).
+ * Malloc'd, or NULL. */
 static char *relay_address(const char *host, long port)
 {
     char *s = NULL;
     const char *colon = strrchr(host, ':');
     int has_port = colon && (host[0] == '[' ? colon > strchr(host, ']') : strchr(host, ':') == colon);
-    if (has_port || port <= 0)
+    if (has_port)
         return strdup(host);
+    if (port <= 0)
+        port = GT_RELAY_DEFAULT_PORT;
     int v6 = host[0] != '[' && strchr(host, ':') != NULL;
     if (asprintf(&s, v6 ? "[%s]:%ld" : "%s:%ld", host, port) < 0)
         return NULL;
@@ -482,8 +485,14 @@ int main(int argc, char **argv)
             gt_log(GT_LOG_ERROR, "out of memory");
             goto done;
         }
-        if (relay_flag || relay_port > 0)
-            setenv("GADGETRON_RELAY_HOST", relay_addr, 1);
+        gt_worker check;
+        if (gt_worker_parse(relay_addr, &check) != 0) {
+            fprintf(stderr, "gadgetron: invalid relay address '%s': %s\n", relay_host,
+                    gt_err_detail());
+            rc = 2;
+            goto done;
+        }
+        setenv("GADGETRON_RELAY_HOST", relay_addr, 1);
     }
 
     if (sa.on) {
