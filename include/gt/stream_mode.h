@@ -3,10 +3,11 @@
  * runs it with named pipes.
  *
  * Input (a file, a pipe or stdin): HEADER (3) + uint32 len (> 0) + ISMRMRD
- * XML first, then ACQUISITION 1008, WAVEFORM 1026, IMAGE 1022, TEXT 5 (and
- * IMAGE_ARRAY 1024 / BUCKET 1050 once the decoder reads them), which go into
- * the pipeline; CLOSE 4 ends the input (so does a clean end of file, with a
- * warning). ERROR 8 and every other id are fatal ("Unsupported message ID").
+ * XML first, then ACQUISITION 1008, WAVEFORM 1026, IMAGE 1022, IMAGE_ARRAY
+ * 1024, BUCKET 1050 and TEXT 5, which go into the pipeline; CLOSE 4 ends the
+ * input (so does a clean end of file, with a warning). ERROR 8 and every
+ * other id (RECONDATA 1023 included, as in Gadgetron) are fatal
+ * ("Unsupported message ID").
  *
  * Output: the HEADER frame echoed byte for byte, then every pipeline output
  * a writer of the config accepts (the same bytes a TCP client would get),

@@ -18,6 +18,7 @@
 #include "gt/err.h"
 #include "gt/log.h"
 #include "gt/mrdhdr.h"
+#include "gt/msg_wire.h"
 #include "gt/pipeline.h"
 #include "gt/stream_mode.h"
 #include "writers.h"
@@ -204,10 +205,19 @@ fail:
 
 /* Turns one data frame into a message (taking its payload). 1: *m set;
  * 0: CLOSE; negative: fatal for the stream. */
-static int frame_msg(gt_frame *f, gt_msg **m)
+static int frame_msg(gt_frame *f, const gt_wire_limits *lim, gt_msg **m)
 {
     int rc;
     switch (f->id) {
+    case GT_ID_IMAGE_ARRAY:
+    case GT_ID_BUCKET:
+        rc = gt_msg_wire_decode(f->id, f->raw, f->raw_len, lim, m);
+        if (rc != 0) {
+            char detail[400];
+            snprintf(detail, sizeof detail, "%s", gt_err_detail());
+            return gt_err_set(rc, "Bad %s message: %s", gt_wire_id_name(f->id), detail);
+        }
+        return 1;
     case GT_ID_CLOSE:
         return 0;
     case GT_ID_ACQUISITION:
@@ -243,6 +253,7 @@ static int pump(stream *s, gt_pipeline *p, const gt_wire_limits *lim)
     int rc = buf ? gt_decoder_create(lim, &dec) : gt_err_set(GT_ENOMEM, "out of memory");
     if (rc != 0)
         goto done;
+    gt_msg_wire_register(dec); /* 1024 / 1050 (1023 is refused below) */
     for (;;) {
         size_t n = 0, pos = 0;
         if ((rc = read_some(s, buf, READ_CHUNK, &n)) != 0)
@@ -265,7 +276,7 @@ static int pump(stream *s, gt_pipeline *p, const gt_wire_limits *lim)
             if (rc == 0)
                 break;
             gt_msg *m = NULL;
-            rc = frame_msg(&f, &m);
+            rc = frame_msg(&f, lim, &m);
             gt_frame_fini(&f);
             if (rc <= 0)
                 goto done; /* CLOSE (0) or fatal */

@@ -4,6 +4,7 @@
 
 #include "gt/err.h"
 #include "gt/log.h"
+#include "gt/msg_wire.h"
 #include "gt/pipeline.h"
 #include "gt/wire.h"
 #include "writers.h"
@@ -75,7 +76,8 @@ int gt_writer_set_encode(gt_writer_set *w, const gt_msg *m, gt_buf *b)
         return rc ? rc : 1;
     }
     if (m->type != GT_MSG_DEP_QUERY && m->type != GT_MSG_IMAGE && m->type != GT_MSG_ACQ &&
-        m->type != GT_MSG_WAVEFORM)
+        m->type != GT_MSG_WAVEFORM && m->type != GT_MSG_RECON_DATA &&
+        m->type != GT_MSG_IMAGE_ARRAY && m->type != GT_MSG_BUCKET)
         return drop(w, m->type, "no wire format for it");
     if (!has_writer(w, m->type))
         return drop(w, m->type, "no writer in the config accepts it");
@@ -90,6 +92,11 @@ int gt_writer_set_encode(gt_writer_set *w, const gt_msg *m, gt_buf *b)
         break;
     case GT_MSG_ACQ:
         rc = gt_wire_put_acq(b, m->body);
+        break;
+    case GT_MSG_RECON_DATA:
+    case GT_MSG_IMAGE_ARRAY:
+    case GT_MSG_BUCKET:
+        rc = gt_msg_wire_put(b, m);
         break;
     default:
         rc = gt_wire_put_wave(b, m->body);

@@ -33,8 +33,9 @@ int gt_writer_set_from_config(gt_writer_set *w, const gt_config *c);
 /* Adds one message type (stream mode's fixed writers). GT_ETOOBIG when full. */
 int gt_writer_set_add(gt_writer_set *w, int type);
 /* Encodes m as the frame a client expects (TEXT 5 always; IMAGE 1022,
- * DEPENDENCY_QUERY 1019, ACQUISITION 1008, WAVEFORM 1026 when a writer
- * accepts the type), appending it to b. 1 when written, 0 when dropped
+ * DEPENDENCY_QUERY 1019, ACQUISITION 1008, WAVEFORM 1026, RECONDATA 1023,
+ * IMAGE_ARRAY 1024, BUCKET 1050 when a writer accepts the type), appending
+ * it to b. 1 when written, 0 when dropped
  * (logged once per type, as Gadgetron drops what no writer accepts), or a
  * negative error. Does not take m. */
 int gt_writer_set_encode(gt_writer_set *w, const gt_msg *m, gt_buf *b);

@@ -41,6 +41,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #define DEFAULT_CAPACITY 64
 
@@ -54,6 +55,9 @@ typedef struct stage {
     gt_emitter *em;
     pthread_t thr;
     int started;
+    /* Written by the stage's own thread only; read after gt_pipeline_wait. */
+    double busy_s, cpu_s; /* in process/flush: wall and this thread's CPU */
+    unsigned long msgs;   /* messages handed to process */
 } stage;
 
 struct gt_pipeline {
@@ -73,6 +77,30 @@ struct gt_pipeline {
 };
 
 static void unref_item(void *item) { gt_msg_unref(item); }
+
+static double clock_s(clockid_t id)
+{
+    struct timespec t;
+    clock_gettime(id, &t);
+    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
+
+/* Per-stage statistics: the stage's busy time is counted around process
+ * and flush (a blocked emit counts as busy: the stage cannot take input). */
+typedef struct stat_mark {
+    double wall, cpu;
+} stat_mark;
+
+static stat_mark stat_begin(void)
+{
+    return (stat_mark){clock_s(CLOCK_MONOTONIC), clock_s(CLOCK_THREAD_CPUTIME_ID)};
+}
+
+static void stat_end(stage *s, stat_mark m)
+{
+    s->busy_s += clock_s(CLOCK_MONOTONIC) - m.wall;
+    s->cpu_s += clock_s(CLOCK_THREAD_CPUTIME_ID) - m.cpu;
+}
 
 static int stopped(const stage *s) { return atomic_load(&s->p->cut) >= s->idx; }
 
@@ -372,6 +400,30 @@ const char *gt_pipeline_error(gt_pipeline *p, size_t i)
     const char *e = i < p->nerr ? p->errs[i] : NULL;
     pthread_mutex_unlock(&p->mu);
     return e;
+}
+
+/* Statistics of stage i (0 = first gadget): its name, the wall time its
+ * thread spent inside process/flush (busy_s), that thread's CPU time there
+ * (cpu_s; work of helper threads such as BLAS workers is not included) and
+ * the number of messages it processed. Any out pointer may be NULL. Call
+ * after gt_pipeline_wait (earlier reads race with the stage thread).
+ * GT_EINVAL when i is past the last stage.
+ * TODO(lead): declare in gt/pipeline.h; until then callers declare it. */
+int gt_pipeline_stage_stats(gt_pipeline *p, size_t i, const char **name, double *busy_s,
+                            double *cpu_s, unsigned long *msgs)
+{
+    if (!p || i >= (size_t)p->n)
+        return GT_EINVAL;
+    const stage *s = &p->st[i];
+    if (name)
+        *name = s->name;
+    if (busy_s)
+        *busy_s = s->busy_s;
+    if (cpu_s)
+        *cpu_s = s->cpu_s;
+    if (msgs)
+        *msgs = s->msgs;
+    return 0;
 }
 
 void gt_pipeline_destroy(gt_pipeline *p)

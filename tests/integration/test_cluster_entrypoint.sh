@@ -9,7 +9,10 @@ T=$(mktemp -d)
 EP="$GT_SRC/docker/entrypoint.sh"
 EPID=''
 cleanup() {
-    [ -n "$EPID" ] && kill -9 "$EPID" 2>/dev/null
+    if [ -n "$EPID" ]; then
+        for c in $(pgrep -P "$EPID" || true); do kill -9 "$c" 2>/dev/null || true; done
+        kill -9 "$EPID" 2>/dev/null || true
+    fi
     rm -rf "$T"
 }
 trap cleanup EXIT
