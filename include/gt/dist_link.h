@@ -47,6 +47,9 @@ typedef struct gt_link_io {
     int (*next_input)(void *user, gt_msg **m);
     /* One output message from the worker; takes m. */
     void (*output)(void *user, gt_msg *m);
+    /* Optional: non-zero ends the session as GT_LINK_CANCELLED; checked on
+     * every wake-up, also after the input is complete. */
+    int (*cancelled)(void *user);
     void *user;
 } gt_link_io;
 

@@ -28,11 +28,11 @@
 #include "gt/wire.h"
 
 typedef struct gt_stream_mode_opts {
-    const char *config_dir;     /* folder config_name is looked up in */
-    const char *config_name;    /* required: -c, same rules as FILENAME */
-    const char *workdir;        /* gt_stream_ctx.workdir; NULL: "/tmp/gadgetron" */
-    const char *home;           /* gt_stream_ctx.home; NULL: "" */
-    const char *const *params;  /* "key=value" (--parameter), nparams entries */
+    const char *config_dir;    /* folder config_name is looked up in */
+    const char *config_name;   /* required: -c, same rules as FILENAME */
+    const char *workdir;       /* gt_stream_ctx.workdir; NULL: "/tmp/gadgetron" */
+    const char *home;          /* gt_stream_ctx.home; NULL: "" */
+    const char *const *params; /* "key=value" (--parameter), nparams entries */
     size_t nparams;
     size_t queue_capacity;        /* pipeline queues; 0: pipeline default */
     const gt_wire_limits *limits; /* NULL: gt_wire_limits_default */

@@ -213,7 +213,7 @@ gt_link_result gt_link_run(gt_link *l, char **why)
     }
     long long last_rx = gt_dist_now_ms();
     for (;;) {
-        int c = pull_input(l);
+        int c = l->io.cancelled && l->io.cancelled(l->io.user) ? 1 : pull_input(l);
         if (c == 1) {
             *why = fmt_why("cancelled");
             return GT_LINK_CANCELLED;

@@ -102,6 +102,15 @@ static void take_output(dist_attempt *a, gt_msg *m)
 
 static void link_output(void *user, gt_msg *m) { take_output(user, m); }
 
+static int link_cancelled(void *user)
+{
+    dist_attempt *a = user;
+    pthread_mutex_lock(&a->node->mu);
+    int c = a->cancel || a->node->aborting;
+    pthread_mutex_unlock(&a->node->mu);
+    return c;
+}
+
 static int local_output(void *user, gt_msg *m)
 {
     take_output(user, m);
@@ -228,7 +237,10 @@ int dist_attempt_start(gt_dist_node *n, dist_job *j, int worker)
             .connect_timeout_ms = n->o.connect_timeout_ms,
             .silence_ms = n->o.silence_ms,
         };
-        gt_link_io io = {.next_input = next_input, .output = link_output, .user = a};
+        gt_link_io io = {.next_input = next_input,
+                         .output = link_output,
+                         .cancelled = link_cancelled,
+                         .user = a};
         if ((rc = gt_link_create(gt_sched_worker(n->sched, worker), &lo, &io, &a->link)) < 0) {
             free(a);
             return rc;

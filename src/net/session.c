@@ -274,8 +274,7 @@ static void on_config(gt_session *s, gt_frame *f)
     }
     s->cfg = cfg;
     s->state = GT_SESSION_HEADER;
-    gt_log(GT_LOG_DEBUG, "config '%s': %zu readers, %zu writers", copy, s->nreaders,
-           s->writers.n);
+    gt_log(GT_LOG_DEBUG, "config '%s': %zu readers, %zu writers", copy, s->nreaders, s->writers.n);
 }
 
 static int start_stream(gt_session *s, gt_mrd_header *hdr)

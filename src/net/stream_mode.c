@@ -157,8 +157,8 @@ static int read_header(stream *s, const gt_wire_limits *lim, gt_mrd_header **hdr
     }
     if ((rc = read_exact(s, pre + 2, 4, "the header length")) != 0)
         goto fail;
-    uint32_t len = (uint32_t)pre[2] | (uint32_t)pre[3] << 8 | (uint32_t)pre[4] << 16 |
-                   (uint32_t)pre[5] << 24;
+    uint32_t len =
+        (uint32_t)pre[2] | (uint32_t)pre[3] << 8 | (uint32_t)pre[4] << 16 | (uint32_t)pre[5] << 24;
     if (len == 0) {
         rc = gt_err_set(GT_EPROTO, "Empty ISMRMRD header (length 0)");
         goto fail;

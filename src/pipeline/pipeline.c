@@ -209,10 +209,13 @@ static void *stage_main(void *arg)
             continue;
         }
         gt_err_clear();
+        stat_mark mk = stat_begin();
         if (s->dn)
             rc = gt_dist_node_process(s->dn, m);
         else
             rc = s->g ? s->g->cls->process(s->g, m, s->em) : gt_emit(s->em, m);
+        stat_end(s, mk);
+        s->msgs++;
         if (rc < 0)
             stage_failed(s, rc);
     }
@@ -223,7 +226,9 @@ static void *stage_main(void *arg)
             stage_failed(s, rc);
     } else if (!stopped(s) && s->g && s->g->cls->flush) {
         gt_err_clear();
+        stat_mark mk = stat_begin();
         int rc = s->g->cls->flush(s->g, s->em);
+        stat_end(s, mk);
         if (rc < 0)
             stage_failed(s, rc);
     }

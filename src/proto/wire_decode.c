@@ -418,10 +418,14 @@ static int feed_composite(gt_decoder *d, const uint8_t *p, size_t n, size_t *pos
         if (k == 0)
             return 0;
         if (d->chave + k > d->ccap) {
-            /* Double, but never past what is known to be needed. */
-            size_t cap = d->ccap > d->prog.need / 2 ? d->prog.need : d->ccap * 2;
+            /* Doubling keeps copies linear; sized by the bytes received
+             * (not by what the peer announced), so memory stays within
+             * twice what arrived. */
+            size_t cap = d->ccap * 2;
             if (cap < d->chave + k)
                 cap = d->chave + k;
+            if (cap > d->lim.max_composite_bytes)
+                cap = d->chave + k; /* <= need <= max_composite_bytes */
             uint8_t *nb = realloc(d->cbuf, cap);
             if (!nb)
                 return gt_err_set(GT_ENOMEM, "out of memory buffering a %zu-byte %s body",

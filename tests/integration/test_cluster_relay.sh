@@ -104,6 +104,12 @@ rc=0
 timeout 10 "$GT_BIN/gadgetron" -p 0 -W "$T/work" -r "127.0.0.1:notaport" >"$T/bad.log" 2>&1 || rc=$?
 [ "$rc" = 2 ] || fail "bad relay address gave $rc"
 grep -q "invalid relay address" "$T/bad.log" || fail "no message for a bad relay address"
+# A bad GADGETRON_RELAY_HOST only costs the relay: warning, server runs.
+GADGETRON_RELAY_HOST="bad host" start_server badenv
+grep -q "ignoring GADGETRON_RELAY_HOST" "$T/badenv.log" || fail "no warning for a bad env relay"
+kill -TERM "$SPID"
+wait "$SPID" || fail "exit status with a bad env relay"
+SPID=
 rc=0
 timeout 10 "$GT_BIN/gadgetron" -p 0 -l 99999 >/dev/null 2>&1 || rc=$?
 [ "$rc" = 2 ] || fail "-l 99999 gave $rc"

@@ -20,6 +20,7 @@
 
 #include "gt/buf.h"
 #include "gt/err.h"
+#include "gt/msg_wire.h"
 #include "gt/sim.h"
 #include "gt/stream_mode.h"
 #include "gt/wire.h"
@@ -374,6 +375,144 @@ Test(stream_mode, parameters_reach_the_gadgets)
     free(noise);
     gt_buf_fini(&in);
     gt_buf_fini(&out);
+}
+
+/* ---- composite messages (1024 / 1050) --------------------------------------- */
+
+/* Writes a one-gadget v2 config into tmp and returns its name. */
+static const char *write_config(const char *name, const char *reader, const char *gadget,
+                                const char *writer)
+{
+    char *path = path_of(name), *xml = NULL;
+    cr_assert_geq(asprintf(&xml,
+                           "<?xml version=\"1.0\"?><configuration><version>2</version>"
+                           "<readers><reader><classname>%s</classname></reader></readers>"
+                           "<writers><writer><classname>%s</classname></writer></writers>"
+                           "<stream><gadget><name>G</name><classname>%s</classname></gadget>"
+                           "</stream></configuration>",
+                           reader, writer, gadget),
+                  0);
+    write_file(path, xml, strlen(xml));
+    free(xml);
+    free(path);
+    return name;
+}
+
+/* HEADER (the minimal test header) + one composite frame (+ CLOSE). */
+static void composite_stream(gt_msg *m, gt_buf *in, size_t *frame_off, size_t *frame_len)
+{
+    size_t hlen = 0;
+    char *hdr = gt_test_read_file(GT_SOURCE_DIR "/tests/data/headers/minimal.xml", &hlen);
+    cr_assert_not_null(hdr);
+    gt_buf_init(in);
+    cr_assert_eq(gt_wire_put_header(in, hdr, hlen), 0);
+    free(hdr);
+    *frame_off = in->len;
+    cr_assert_eq(gt_msg_wire_put(in, m), 0, "%s", gt_err_detail());
+    *frame_len = in->len - *frame_off;
+    cr_assert_eq(gt_wire_put_close(in), 0);
+}
+
+static gt_msg *image_array_msg(void)
+{
+    const size_t dims[7] = {8, 6, 1, 1, 2, 1, 1};
+    gt_image_array *ia = NULL;
+    cr_assert_eq(gt_image_array_create(dims, &ia), 0);
+    gt_cf *px = ia->data.data;
+    for (size_t i = 0; i < 8 * 6 * 2; i++)
+        px[i] = (float)i + 0.5f * I;
+    for (int n = 0; n < 2; n++) {
+        ia->headers[n].version = 1;
+        ia->headers[n].image_index = (uint16_t)(n + 1);
+        ia->headers[n].field_of_view[0] = 200.0f;
+    }
+    gt_msg *m = NULL;
+    cr_assert_eq(gt_msg_image_array(ia, &m), 0);
+    return m;
+}
+
+Test(stream_mode, image_arrays_in_images_or_arrays_out)
+{
+    gt_msg *m = image_array_msg();
+    gt_buf in, out;
+    size_t off, len;
+    composite_stream(m, &in, &off, &len);
+    gt_msg_unref(m);
+    gt_stream_mode_opts o = default_opts();
+    o.config_dir = tmp;
+    o.config_name = write_config("split.xml", "IsmrmrdImageArrayReader", "ImageArraySplitGadget",
+                                 "ImageWriter");
+    cr_assert_eq(run_bytes(&o, in.data, in.len, &out, NULL), 0, "%s", gt_err_detail());
+    counts c;
+    check_output(in.data, out.data, out.len, &c);
+    cr_assert_eq(c.images, (size_t)2);
+    gt_buf_fini(&out);
+    /* Passed through and written back: the same bytes. */
+    o.config_name = write_config("same.xml", "IsmrmrdImageArrayReader",
+                                 "AcquisitionPassthroughGadget", "IsmrmrdImageArrayWriter");
+    cr_assert_eq(run_bytes(&o, in.data, in.len, &out, NULL), 0, "%s", gt_err_detail());
+    size_t h = header_frame_len(in.data);
+    cr_assert_eq(out.len, h + len + 2);
+    cr_assert_eq(memcmp(out.data + h, in.data + off, len), 0, "image array changed");
+    gt_buf_fini(&out);
+    gt_buf_fini(&in);
+}
+
+Test(stream_mode, buckets_pass_through_unchanged)
+{
+    gt_bucket *bk = NULL;
+    cr_assert_eq(gt_bucket_create(&bk), 0);
+    for (int k = 0; k < 3; k++) {
+        ISMRMRD_AcquisitionHeader hd;
+        memset(&hd, 0, sizeof hd);
+        hd.version = 1;
+        hd.number_of_samples = 16;
+        hd.active_channels = hd.available_channels = 2;
+        hd.idx.kspace_encode_step_1 = (uint16_t)k;
+        gt_acq *a = NULL;
+        cr_assert_eq(gt_acq_create(&hd, &a), 0);
+        for (size_t i = 0; i < 32; i++)
+            a->data[i] = (float)(k * 100 + (int)i);
+        cr_assert_eq(gt_acq_list_push(&bk->data, a), 0);
+    }
+    gt_msg *m = NULL;
+    cr_assert_eq(gt_msg_bucket(bk, &m), 0);
+    gt_buf in, out;
+    size_t off, len;
+    composite_stream(m, &in, &off, &len);
+    gt_msg_unref(m);
+    gt_stream_mode_opts o = default_opts();
+    o.config_dir = tmp;
+    o.config_name = write_config("bucket.xml", "AcquisitionBucketReader",
+                                 "AcquisitionPassthroughGadget", "AcquisitionBucketWriter");
+    cr_assert_eq(run_bytes(&o, in.data, in.len, &out, NULL), 0, "%s", gt_err_detail());
+    size_t h = header_frame_len(in.data);
+    cr_assert_eq(out.len, h + len + 2);
+    cr_assert_eq(memcmp(out.data + h, in.data + off, len), 0, "bucket changed");
+    gt_buf_fini(&out);
+    gt_buf_fini(&in);
+}
+
+Test(stream_mode, recon_data_input_is_refused)
+{
+    gt_recon_data *rd = NULL;
+    cr_assert_eq(gt_recon_data_create(1, &rd), 0);
+    const size_t dims[7] = {4, 2, 1, 1, 1, 1, 1};
+    cr_assert_eq(gt_data_buffer_init(&rd->bits[0].data, dims), 0);
+    gt_msg *m = NULL;
+    cr_assert_eq(gt_msg_recon_data(rd, &m), 0);
+    gt_buf in, out;
+    size_t off, len;
+    composite_stream(m, &in, &off, &len);
+    gt_msg_unref(m);
+    gt_stream_mode_opts o = default_opts();
+    cr_assert_eq(run_bytes(&o, in.data, in.len, &out, NULL), GT_EPROTO);
+    cr_assert(strstr(gt_err_detail(), "Unsupported message ID 1023") != NULL, "%s",
+              gt_err_detail());
+    counts c;
+    check_output(in.data, out.data, out.len, &c);
+    gt_buf_fini(&out);
+    gt_buf_fini(&in);
 }
 
 /* ---- the program ------------------------------------------------------------ */

@@ -253,7 +253,8 @@ static char *relay_address(const char *host, long port)
 {
     char *s = NULL;
     const char *colon = strrchr(host, ':');
-    int has_port = colon && (host[0] == '[' ? colon > strchr(host, ']') : strchr(host, ':') == colon);
+    int has_port =
+        colon && (host[0] == '[' ? colon > strchr(host, ']') : strchr(host, ':') == colon);
     if (has_port)
         return strdup(host);
     if (port <= 0)
@@ -487,12 +488,21 @@ int main(int argc, char **argv)
         }
         gt_worker check;
         if (gt_worker_parse(relay_addr, &check) != 0) {
-            fprintf(stderr, "gadgetron: invalid relay address '%s': %s\n", relay_host,
-                    gt_err_detail());
-            rc = 2;
-            goto done;
+            if (relay_flag) {
+                fprintf(stderr, "gadgetron: invalid relay address '%s': %s\n", relay_host,
+                        gt_err_detail());
+                rc = 2;
+                goto done;
+            }
+            /* A bad environment only costs the relay, never the server. */
+            gt_log(GT_LOG_WARN, "ignoring GADGETRON_RELAY_HOST '%s': %s", relay_host,
+                   gt_err_detail());
+            free(relay_addr);
+            relay_addr = NULL;
+            unsetenv("GADGETRON_RELAY_HOST");
+        } else {
+            setenv("GADGETRON_RELAY_HOST", relay_addr, 1);
         }
-        setenv("GADGETRON_RELAY_HOST", relay_addr, 1);
     }
 
     if (sa.on) {
@@ -526,8 +536,8 @@ int main(int argc, char **argv)
         char self[16];
         snprintf(self, sizeof self, "%d", gt_server_port(srv));
         setenv("GADGETRON_SERVER_PORT", self, 1);
-        if (gt_relay_client_create(relay_addr, gt_server_port(srv), (int)relay_interval,
-                                   advertise, load_cb, srv, &relay) != 0) {
+        if (gt_relay_client_create(relay_addr, gt_server_port(srv), (int)relay_interval, advertise,
+                                   load_cb, srv, &relay) != 0) {
             gt_log(GT_LOG_ERROR, "relay %s: %s", relay_addr, gt_err_detail());
             goto done;
         }
