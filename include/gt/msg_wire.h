@@ -57,12 +57,14 @@ int gt_msg_wire_put(gt_buf *b, const gt_msg *m);
 /* Finds the end of a composite body (the bytes after the uint16 id).
  * Returns 1 when p[0..n) holds a complete body (*body_len = its length;
  * bytes past it are not looked at), 0 when more bytes are needed, or
- * GT_EPROTO (malformed: unknown id, bad optional flag, hoNDArray with more
- * than 8 dims, inconsistent bucket sizes) or GT_ETOOBIG (a length over l:
- * max_composite_bytes for the whole body, max_attr per meta XML,
- * max_wave_bytes per waveform, max_acq_bytes per bucket acquisition), with a
- * gt_err detail. Reads only length fields: O(number of fields). NULL l =
- * gt_wire_limits_default. */
+ * GT_EPROTO (malformed: not a composite id, optional flag not 0/1, a
+ * hoNDArray with more than 8 dims or header arrays with more than 5/3,
+ * bucket header bytes != count x header size) or GT_ETOOBIG (a length over
+ * l: max_composite_bytes for the whole body and for any count of elements
+ * that could not fit in it, max_attr per meta XML, max_wave_bytes per image
+ * array waveform), with a gt_err detail. Never allocates. Reads only length
+ * fields: O(number of fields); a bucket costs O(1) (its size table). NULL l
+ * = gt_wire_limits_default. */
 int gt_msg_wire_measure(const uint8_t *p, size_t n, uint16_t id, const gt_wire_limits *l,
                         size_t *body_len);
 
@@ -76,13 +78,16 @@ int gt_msg_wire_measure_step(const uint8_t *p, size_t n, uint16_t id, const gt_w
 void gt_msg_wire_register(gt_decoder *d);
 
 /* Decodes a complete body of message id (len bytes, e.g. a gt_frame's raw)
- * into a new message (*out, refcount 1, data on the CPU). Every count and
- * length is checked against the bytes present and the limits (NULL =
- * defaults) before anything is allocated. The body must be consumed
- * exactly. GT_EPROTO (malformed, truncated, trailing bytes, a hoNDArray
- * whose shape our containers cannot hold: headers with more dims than
- * [E1 E2 N S LOC] / [N S LOC]), GT_ETOOBIG, GT_EXML (bad meta XML),
- * GT_ENOMEM. */
+ * into a new message (*out, refcount 1, data on the CPU; NULL on error).
+ * The body is measured first, so every count and length has been checked
+ * against the bytes present and the limits (NULL = defaults) before
+ * anything is allocated; allocations stay proportional to len. The body
+ * must be consumed exactly. Errors: GT_EPROTO (malformed, truncated,
+ * trailing bytes, more meta containers than images, bucket sizes that
+ * disagree with its headers or a stats vector that does not fill its
+ * bytes, acquisition trajectory_dimensions > 16), GT_ETOOBIG (as measure,
+ * plus max_acq_bytes per bucket acquisition and max_wave_bytes per bucket
+ * waveform), GT_EXML (bad meta XML), GT_ENOMEM. */
 int gt_msg_wire_decode(uint16_t id, const uint8_t *body, size_t len, const gt_wire_limits *l,
                        gt_msg **out);
 

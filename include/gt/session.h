@@ -30,6 +30,7 @@
 
 #include "gt/buf.h"
 #include "gt/config.h"
+#include "gt/gpu.h"
 #include "gt/gadget.h"
 #include "gt/msg.h"
 #include "gt/wire.h"
@@ -119,30 +120,17 @@ int gt_session_encode(gt_session *s, const gt_msg *m, gt_buf *b);
 
 /* ---- system information and queries (src/net/sysinfo.c) ---------------- */
 
-#define GT_SYSINFO_MAX_GPUS 16
-
-typedef struct gt_gpu_device {
-    char name[128];
-    uint64_t memory_bytes; /* total global memory */
-    int cc_major, cc_minor;
-} gt_gpu_device;
-
-typedef struct gt_gpu_report {
-    int driver_version;  /* CUDA encoding (12040 = 12.4); 0 when unknown */
-    int runtime_version; /* same encoding */
-    size_t ndevices;     /* usable devices, at most GT_SYSINFO_MAX_GPUS */
-    gt_gpu_device devices[GT_SYSINFO_MAX_GPUS];
-} gt_gpu_report;
-
-/* A GPU backend fills r (zeroed on entry) with its usable devices; returns 0,
- * or an error, which reads as "no devices". Must be thread safe. */
-typedef int (*gt_gpu_probe_fn)(gt_gpu_report *r);
+/* GPU facts come from gt/gpu.h's gt_gpu_info (filled by the CUDA module
+ * loader). A probe fills *r (zeroed on entry) with the devices in use and
+ * returns 0, or an error, which reads as "no devices". Thread safe. */
+typedef int (*gt_gpu_probe_fn)(gt_gpu_info *r);
 
 /* Installs the probe used by the info text and the cuda queries (NULL: no
- * GPU support, the default). Call before serving. */
+ * GPU support, the default; the server installs one over gt_gpu_info_get).
+ * Call before serving. */
 void gt_sysinfo_set_gpu_probe(gt_gpu_probe_fn fn);
 /* The probe's report, zeroed when there is no probe or it failed. */
-void gt_sysinfo_gpus(gt_gpu_report *r);
+void gt_sysinfo_gpus(gt_gpu_info *r);
 /* Gadgetron-compatible version first, ours as semver build metadata:
  * "4.7.2+gadgetron-c.<GT_VERSION>". */
 const char *gt_sysinfo_version(void);

@@ -96,8 +96,8 @@ void gt_decoder_destroy(gt_decoder *d);
  * calls on the same, growing body: it may record how far it got so that a
  * later call resumes there instead of re-reading from the start. */
 typedef struct gt_composite_progress {
-    size_t need;  /* set by the measurer on 0 */
-    size_t off;   /* measurer scratch: resume offset */
+    size_t need; /* set by the measurer on 0 */
+    size_t off;  /* measurer scratch: resume offset */
     uint64_t stage, index, count;
 } gt_composite_progress;
 typedef int (*gt_composite_measure_fn)(const uint8_t *p, size_t n, uint16_t id,

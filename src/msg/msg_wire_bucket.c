@@ -13,8 +13,22 @@
 #include "gt/msg_wire.h"
 #include "msg_wire_priv.h"
 
-enum { M_DCOUNT, M_DHEAD, M_DDATA, M_DTRAJ, M_RCOUNT, M_RHEAD, M_RDATA, M_RTRAJ,
-       M_DSTATS, M_RSTATS, M_WCOUNT, M_WHEAD, M_WDATA, M_N };
+enum {
+    M_DCOUNT,
+    M_DHEAD,
+    M_DDATA,
+    M_DTRAJ,
+    M_RCOUNT,
+    M_RHEAD,
+    M_RDATA,
+    M_RTRAJ,
+    M_DSTATS,
+    M_RSTATS,
+    M_WCOUNT,
+    M_WHEAD,
+    M_WDATA,
+    M_N
+};
 
 /* ---- sending ---- */
 

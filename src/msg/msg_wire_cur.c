@@ -109,10 +109,9 @@ int gt_mw_acq_sizes(const uint8_t *head, const gt_wire_limits *l, uint64_t *traj
     *traj = (uint64_t)h.trajectory_dimensions * h.number_of_samples * sizeof(float);
     *data = (uint64_t)h.number_of_samples * h.active_channels * 2 * sizeof(float);
     if (*traj + *data > l->max_acq_bytes)
-        return gt_err_set(GT_ETOOBIG,
-                          "BUCKET: acquisition of %llu bytes exceeds limit max_acq_bytes=%llu",
-                          (unsigned long long)(*traj + *data),
-                          (unsigned long long)l->max_acq_bytes);
+        return gt_err_set(
+            GT_ETOOBIG, "BUCKET: acquisition of %llu bytes exceeds limit max_acq_bytes=%llu",
+            (unsigned long long)(*traj + *data), (unsigned long long)l->max_acq_bytes);
     return 0;
 }
 

@@ -48,8 +48,7 @@ static int get_opt_array(mw_cur *c, gt_dtype type, gt_array *dst, const char *wh
 
 /* A header hoNDArray of at most nd dims into dims[nd] (missing trailing
  * dims = 1; ndim 0 = no headers) and a malloc'd copy of its elements. */
-static int get_headers(mw_cur *c, size_t elem, int nd, size_t *dims, void **out,
-                       const char *what)
+static int get_headers(mw_cur *c, size_t elem, int nd, size_t *dims, void **out, const char *what)
 {
     mw_nd a;
     int rc = gt_mw_ndarray(c, elem, nd, &a, what);
@@ -105,8 +104,7 @@ static int get_recon(mw_cur *c, gt_msg **out)
     if ((rc = gt_mw_u64(c, &nbits, "bit count")) != 0)
         return gt_mw_truncated(c, rc);
     if ((rc = gt_recon_data_create((size_t)nbits, &r)) != 0)
-        return gt_err_set(rc, "RECONDATA: out of memory for %llu bits",
-                          (unsigned long long)nbits);
+        return gt_err_set(rc, "RECONDATA: out of memory for %llu bits", (unsigned long long)nbits);
     for (size_t i = 0; i < r->nbits; i++) {
         gt_recon_bit *bit = &r->bits[i];
         int present;

@@ -187,8 +187,8 @@ int gt_msg_wire_measure_step(const uint8_t *p, size_t n, uint16_t id, const gt_w
         rc = measure_bucket(&c);
         break;
     default:
-        return gt_err_set(GT_EPROTO, "message id %u (%s) is not a composite message",
-                          (unsigned)id, gt_wire_id_name(id));
+        return gt_err_set(GT_EPROTO, "message id %u (%s) is not a composite message", (unsigned)id,
+                          gt_wire_id_name(id));
     }
     if (rc < 0)
         return rc;

@@ -58,8 +58,7 @@ int gt_mw_ndarray(mw_cur *c, size_t elem, int maxdim, mw_nd *a, const char *what
 
 /* Bytes of the acquisition/waveform bodies implied by a raw header (the
  * header checks of the acquisition decoder; GT_EPROTO / GT_ETOOBIG). */
-int gt_mw_acq_sizes(const uint8_t *head, const gt_wire_limits *l, uint64_t *traj,
-                    uint64_t *data);
+int gt_mw_acq_sizes(const uint8_t *head, const gt_wire_limits *l, uint64_t *traj, uint64_t *data);
 int gt_mw_wave_size(const uint8_t *head, const gt_wire_limits *l, uint64_t *data);
 
 /* Shared by the encoders/decoders (msg_wire_put.c, msg_wire_bucket.c). */

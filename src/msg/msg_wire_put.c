@@ -9,6 +9,11 @@
 #include "gt/msg_wire.h"
 #include "msg_wire_priv.h"
 
+/* Gadgetron's SamplingDescription has this very layout (54 bytes of fields,
+ * 4-byte aligned: sizeof 56); we still write it field by field so the
+ * padding goes out as zeros. */
+_Static_assert(sizeof(gt_sampling) == MW_SAMPLING, "gt_sampling mirrors SamplingDescription");
+
 static int put_u8(gt_buf *b, uint8_t v) { return gt_buf_append(b, &v, 1); }
 
 /* hoNDArray of the array's elements; an empty array (ndim 0) is ndim 0. */
@@ -99,8 +104,8 @@ static int put_buffered(gt_buf *b, const gt_data_buffer *d)
 static size_t buffered_size(const gt_data_buffer *d)
 {
     size_t nh = d->hdims[0] * d->hdims[1] * d->hdims[2] * d->hdims[3] * d->hdims[4];
-    return 256 + gt_array_bytes(&d->data) + gt_array_bytes(&d->traj) +
-           gt_array_bytes(&d->density) + nh * MW_ACQ_HEAD;
+    return 256 + gt_array_bytes(&d->data) + gt_array_bytes(&d->traj) + gt_array_bytes(&d->density) +
+           nh * MW_ACQ_HEAD;
 }
 
 static int put_recon(gt_buf *b, const gt_recon_data *r)
@@ -110,8 +115,8 @@ static int put_recon(gt_buf *b, const gt_recon_data *r)
     if (r->nbits && !r->bits)
         return gt_err_set(GT_EINVAL, "RECONDATA: %zu bits but no array", r->nbits);
     for (size_t i = 0; i < r->nbits; i++)
-        est += buffered_size(&r->bits[i].data) +
-               (r->bits[i].ref ? buffered_size(r->bits[i].ref) : 0);
+        est +=
+            buffered_size(&r->bits[i].data) + (r->bits[i].ref ? buffered_size(r->bits[i].ref) : 0);
     if ((rc = gt_buf_reserve(b, est)) != 0 || (rc = gt_buf_append_u16(b, GT_ID_RECONDATA)) != 0 ||
         (rc = gt_buf_append_u64(b, r->nbits)) != 0)
         return rc;

@@ -26,13 +26,13 @@ static _Atomic(gt_gpu_probe_fn) gpu_probe;
 
 void gt_sysinfo_set_gpu_probe(gt_gpu_probe_fn fn) { atomic_store(&gpu_probe, fn); }
 
-void gt_sysinfo_gpus(gt_gpu_report *r)
+void gt_sysinfo_gpus(gt_gpu_info *r)
 {
     memset(r, 0, sizeof *r);
     gt_gpu_probe_fn fn = atomic_load(&gpu_probe);
     if (!fn)
         return;
-    if (fn(r) != 0 || r->ndevices > GT_SYSINFO_MAX_GPUS)
+    if (fn(r) != 0 || r->device_count < 0 || r->device_count > GT_GPU_MAX_DEVICES)
         memset(r, 0, sizeof *r);
 }
 
@@ -95,7 +95,7 @@ int gt_sysinfo_text(char **out)
 {
     gt_buf b;
     gt_buf_init(&b);
-    gt_gpu_report gpus;
+    gt_gpu_info gpus;
     gt_sysinfo_gpus(&gpus);
     int rc = 0;
     rc |= appendf(&b, "Gadgetron Version Info\n");
@@ -106,37 +106,37 @@ int gt_sysinfo_text(char **out)
     rc |= appendf(&b, "  -- Python Support     : NO\n");
     rc |= appendf(&b, "  -- Julia Support      : NO\n");
     rc |= appendf(&b, "  -- Matlab Support     : NO\n");
-    rc |= appendf(&b, "  -- CUDA Support       : %s\n", gpus.ndevices ? "YES" : "NO");
-    if (gpus.ndevices) {
+    rc |= appendf(&b, "  -- CUDA Support       : %s\n", gpus.device_count > 0 ? "YES" : "NO");
+    if (gpus.device_count > 0) {
         char d[32], r[32];
-        rc |= appendf(&b, "  * Number of CUDA capable devices: %zu\n", gpus.ndevices);
-        for (size_t i = 0; i < gpus.ndevices; i++) {
+        rc |= appendf(&b, "  * Number of CUDA capable devices: %d\n", gpus.device_count);
+        for (int i = 0; i < gpus.device_count; i++) {
             const gt_gpu_device *g = &gpus.devices[i];
-            rc |= appendf(&b, "    - Device %zu: %.*s\n", i, (int)sizeof g->name, g->name);
+            rc |= appendf(&b, "    - Device %d: %.*s\n", g->ordinal, (int)sizeof g->name, g->name);
             rc |= appendf(&b, "       + CUDA Driver Version / Runtime Version: %s/%s\n",
                           cuda_version_str(gpus.driver_version, d, sizeof d),
                           cuda_version_str(gpus.runtime_version, r, sizeof r));
             rc |= appendf(&b, "       + CUDA Capability Major / Minor version number: %d.%d\n",
                           g->cc_major, g->cc_minor);
             rc |= appendf(&b, "       + Total amount of global GPU memory: %llu MB\n",
-                          (unsigned long long)(g->memory_bytes / (1024 * 1024)));
+                          (unsigned long long)(g->total_mem / (1024 * 1024)));
         }
     }
     return finish(&b, rc ? GT_ENOMEM : 0, out);
 }
 
 /* Per-device values joined by ';' ("" with no device). */
-static int join_devices(const gt_gpu_report *g, int what, char **out)
+static int join_devices(const gt_gpu_info *g, int what, char **out)
 {
     gt_buf b;
     gt_buf_init(&b);
     int rc = 0;
-    for (size_t i = 0; i < g->ndevices && rc == 0; i++) {
+    for (int i = 0; i < g->device_count && rc == 0; i++) {
         const gt_gpu_device *d = &g->devices[i];
         if (i)
             rc = gt_buf_append(&b, ";", 1);
         if (rc == 0 && what == 0)
-            rc = appendf(&b, "%llu", (unsigned long long)d->memory_bytes);
+            rc = appendf(&b, "%llu", (unsigned long long)d->total_mem);
         else if (rc == 0)
             rc = appendf(&b, "%d.%d", d->cc_major, d->cc_minor);
     }
@@ -172,21 +172,21 @@ int gt_sysinfo_query(const char *q, char **answer)
     if (strcmp(q, "gadgetron::info::python") == 0 || strcmp(q, "gadgetron::info::matlab") == 0)
         return dup_answer("0", answer);
     if (strncmp(q, "gadgetron::info::cuda", 21) == 0 && q[21] == '\0') {
-        gt_gpu_report g;
+        gt_gpu_info g;
         gt_sysinfo_gpus(&g);
-        return dup_answer(g.ndevices ? "1" : "0", answer);
+        return dup_answer(g.device_count > 0 ? "1" : "0", answer);
     }
     if (strncmp(q, "gadgetron::cuda::", 17) == 0) {
         const char *what = q + 17;
-        gt_gpu_report g;
+        gt_gpu_info g;
         gt_sysinfo_gpus(&g);
         if (strcmp(what, "devices") == 0) {
-            snprintf(tmp, sizeof tmp, "%zu", g.ndevices);
+            snprintf(tmp, sizeof tmp, "%d", g.device_count);
             return dup_answer(tmp, answer);
         }
         if (strcmp(what, "driver") == 0 || strcmp(what, "runtime") == 0) {
             int v = what[0] == 'd' ? g.driver_version : g.runtime_version;
-            if (g.ndevices == 0)
+            if (g.device_count <= 0)
                 return dup_answer("", answer);
             snprintf(tmp, sizeof tmp, "%d", v);
             return dup_answer(tmp, answer);

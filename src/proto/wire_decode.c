@@ -388,7 +388,8 @@ static int measure(gt_decoder *d)
         return gt_err_set(GT_EINTERNAL, "%s measurer asked for %zu bytes with %zu buffered",
                           gt_wire_id_name(d->id), d->prog.need, d->chave);
     if (d->prog.need > d->lim.max_composite_bytes)
-        return gt_err_set(GT_ETOOBIG, "%s body of at least %zu bytes exceeds limit "
+        return gt_err_set(GT_ETOOBIG,
+                          "%s body of at least %zu bytes exceeds limit "
                           "max_composite_bytes=%llu",
                           gt_wire_id_name(d->id), d->prog.need,
                           (unsigned long long)d->lim.max_composite_bytes);
@@ -428,8 +429,8 @@ static int feed_composite(gt_decoder *d, const uint8_t *p, size_t n, size_t *pos
                 cap = d->chave + k; /* <= need <= max_composite_bytes */
             uint8_t *nb = realloc(d->cbuf, cap);
             if (!nb)
-                return gt_err_set(GT_ENOMEM, "out of memory buffering a %zu-byte %s body",
-                                  cap, gt_wire_id_name(d->id));
+                return gt_err_set(GT_ENOMEM, "out of memory buffering a %zu-byte %s body", cap,
+                                  gt_wire_id_name(d->id));
             d->cbuf = nb;
             d->ccap = cap;
         }

@@ -128,8 +128,10 @@ static int sampled(size_t R, int interleaved, size_t n, size_t y)
 }
 
 /* Noise-only k-space of replicas [n0, n0 + CHUNK) into k [RO E1 1 CHA CHUNK]:
- * iid complex Gaussian (SIGMA per part) on the acquired lines, 0 elsewhere. */
-static void fill_noise(gt_cf *k, size_t R, int interleaved, size_t n0, gt_sim_rng *rng)
+ * iid complex Gaussian (SIGMA per part) on the acquired lines from readout
+ * sample ro_min on (asymmetric echo when > 0), 0 elsewhere. */
+static void fill_noise(gt_cf *k, size_t R, int interleaved, size_t ro_min, size_t n0,
+                       gt_sim_rng *rng)
 {
     for (size_t n = 0; n < CHUNK; n++)
         for (size_t ch = 0; ch < NCHA; ch++)
@@ -141,7 +143,7 @@ static void fill_noise(gt_cf *k, size_t R, int interleaved, size_t n0, gt_sim_rn
                 }
                 gt_sim_rng_gauss(rng, (float *)l, 2 * NRO);
                 for (size_t x = 0; x < NRO; x++)
-                    l[x] *= (float)SIGMA;
+                    l[x] = x < ro_min ? 0 : l[x] * (float)SIGMA;
             }
 }
 
@@ -218,7 +220,7 @@ static void array_replicas(const gt_array *unmix, size_t R, uint64_t stream, dou
     cr_assert_eq(gt_array_alloc(&k, GT_DT_C64, GT_LOC_CPU, 7, d), 0);
     memset(var, 0, NPIX * sizeof(double));
     for (size_t n0 = 0; n0 < NREP; n0 += CHUNK) {
-        fill_noise(k.data, R, 0, n0, &rng);
+        fill_noise(k.data, R, 0, 0, n0, &rng);
         float scale = 0;
         cr_assert_eq(gt_grappa_snr_scale(&k, R, 1, 0, NRO - 1, &scale), 0);
         cr_assert_float_eq(scale, (float)(1.0 / sqrt((double)R)), 1e-6, "R=%zu: SNR scale %g", R,
@@ -281,6 +283,14 @@ Test(gfactor_replica, array_embedded_r4, .timeout = 60) { array_case(4); }
 
 /* ---- gadget level ---- */
 
+typedef struct gcase {
+    size_t R;
+    gt_sim_calib calib;
+    size_t ro_min;           /* asymmetric echo: first sampled readout sample */
+    const char *const *prop; /* extra gadget properties (name, value, ..., NULL) */
+    const char *name;
+} gcase;
+
 static gt_mrd_header *make_header(size_t R, gt_sim_calib calib)
 {
     gt_sim_opts o;
@@ -303,12 +313,12 @@ static gt_mrd_header *make_header(size_t R, gt_sim_calib calib)
     return hdr;
 }
 
-static void set_limits(gt_sampling *sp, size_t e1)
+static void set_limits(gt_sampling *sp, size_t ro_min, size_t e1)
 {
     sp->encoded_matrix[0] = sp->recon_matrix[0] = NRO;
     sp->encoded_matrix[1] = sp->recon_matrix[1] = NE1;
     sp->encoded_matrix[2] = sp->recon_matrix[2] = 1;
-    sp->limits[0].min = 0;
+    sp->limits[0].min = (uint16_t)ro_min;
     sp->limits[0].center = NRO / 2;
     sp->limits[0].max = NRO - 1;
     sp->limits[1].min = 0;
@@ -317,15 +327,22 @@ static void set_limits(gt_sampling *sp, size_t e1)
 }
 
 /* Feeds NREP noise-only replicas (CHUNK per recon bit, N = replica) to a
- * GenericReconCartesianGrappaGadget; the first bit carries the noise-free
- * reference `ref` (later bits reuse its kernels, as in the chain).
- * var = mean |image|^2 over the replicas of the series-1 images; g (if not
- * NULL) receives the series-20 g-factor map, which must be the same for
- * every bit. */
-static void gadget_replicas(const gt_mrd_header *hdr, size_t R, int interleaved,
+ * GenericReconCartesianGrappaGadget built for header hdr (acceleration R);
+ * the first bit carries the noise-free reference `ref` (later bits reuse
+ * its kernels, as in the chain). var = mean |image|^2 over the replicas of
+ * the series-1 images; g (if not NULL) receives the series-20 g-factor map,
+ * which must be the same for every bit. */
+static void gadget_replicas(const gcase *gc, const gt_mrd_header *hdr, size_t R, size_t ro_min,
                             const gt_array *ref, uint64_t stream, double *var, float *g)
 {
-    static const char *const kv[] = {"send_out_gfactor", "true", NULL};
+    const char *kv[2 * 8 + 1] = {"send_out_gfactor", "true"};
+    size_t nkv = 2;
+    for (size_t i = 0; gc->prop && gc->prop[i]; i++) {
+        cr_assert_lt(nkv, 2 * 8);
+        kv[nkv++] = gc->prop[i];
+    }
+    kv[nkv] = NULL;
+    int inter = gc->calib == GT_SIM_CALIB_INTERLEAVED;
     harness h;
     harness_start(&h, "GenericReconCartesianGrappaGadget", hdr, kv);
     gt_sim_rng rng;
@@ -338,15 +355,15 @@ static void gadget_replicas(const gt_mrd_header *hdr, size_t R, int interleaved,
         size_t d[7] = {NRO, NE1, 1, NCHA, CHUNK, 1, 1};
         gt_data_buffer *db = &r->bits[0].data;
         cr_assert_eq(gt_data_buffer_init(db, d), 0);
-        set_limits(&db->sampling, NE1);
-        fill_noise(db->data.data, R, interleaved, n0, &rng);
+        set_limits(&db->sampling, ro_min, NE1);
+        fill_noise(db->data.data, R, inter, ro_min, n0, &rng);
         if (n0 == 0) {
             gt_data_buffer *rb = calloc(1, sizeof(*rb));
             cr_assert_not_null(rb);
             r->bits[0].ref = rb;
             cr_assert_eq(gt_data_buffer_init(rb, ref->dims), 0);
             memcpy(rb->data.data, ref->data, gt_array_bytes(ref));
-            set_limits(&rb->sampling, ref->dims[1]);
+            set_limits(&rb->sampling, 0, ref->dims[1]);
         }
         gt_msg *m = NULL;
         cr_assert_eq(gt_msg_recon_data(r, &m), 0);
@@ -367,8 +384,8 @@ static void gadget_replicas(const gt_mrd_header *hdr, size_t R, int interleaved,
             for (size_t i = 0; i < NPIX; i++) {
                 if (n0 == 0)
                     g[i] = crealf(gv[i]);
-                cr_assert_eq(crealf(gv[i]), g[i], "g-factor of bit %zu differs at %zu",
-                             n0 / CHUNK, i);
+                cr_assert_eq(crealf(gv[i]), g[i], "g-factor of bit %zu differs at %zu", n0 / CHUNK,
+                             i);
                 cr_assert_eq(cimagf(gv[i]), 0.0f);
             }
         }
@@ -387,26 +404,33 @@ static void gadget_replicas(const gt_mrd_header *hdr, size_t R, int interleaved,
     harness_end(&h);
 }
 
-/* R-fold recon and R = 1 recon of the same noise-free reference through the
- * gadget. Embedded: NACS centre lines; interleaved: the fully sampled
- * time-averaged reference RefPrep makes from a static object. */
-static void gadget_case(size_t R, gt_sim_calib calib)
+/* R-fold recon and R = 1 recon (full readouts, same gadget properties) of
+ * the same noise-free reference through the gadget. Embedded: NACS centre
+ * lines; interleaved: the fully sampled time-averaged reference RefPrep
+ * makes from a static object. The R = 1 header is the simulator's
+ * unaccelerated one, so its low-resolution reference is cut symmetrically
+ * (§9.3) — the maps differ slightly from the R-fold run's, but both have
+ * unit norm, and that is all std_1 depends on. With an asymmetric echo the
+ * R = 1 reference keeps full readouts: Gadgetron scales only when
+ * R_eff > 1 (§9.10), so an R = 1 recon with a partial echo would have noise
+ * std sqrt(lenRO/RO) in "SNR units", whereas the R-fold recon is scaled by
+ * sqrt(RO/lenRO) — the analytic g refers to a full-echo R = 1 recon. */
+static void gadget_case(const gcase *gc)
 {
     scene s;
     scene_make(&s);
-    int inter = calib == GT_SIM_CALIB_INTERLEAVED;
     gt_array ref = {0};
-    if (inter)
+    if (gc->calib == GT_SIM_CALIB_INTERLEAVED)
         scene_ref(&s, 0, NE1, &ref);
     else
         scene_ref(&s, NE1 / 2 - NACS / 2, NACS, &ref);
-    gt_mrd_header *hr = make_header(R, calib), *h1 = make_header(1, calib);
+    gt_mrd_header *hr = make_header(gc->R, gc->calib), *h1 = make_header(1, gc->calib);
     double *var_r = malloc(NPIX * sizeof(double)), *var_1 = malloc(NPIX * sizeof(double));
     float *g = malloc(NPIX * sizeof(float));
     cr_assert(var_r && var_1 && g);
-    gadget_replicas(hr, R, inter, &ref, 3, var_r, g);
-    gadget_replicas(h1, 1, 0, &ref, 4, var_1, NULL);
-    compare(&s, inter ? "gadget interleaved" : "gadget embedded", R, g, var_r, var_1);
+    gadget_replicas(gc, hr, gc->R, gc->ro_min, &ref, 3, var_r, g);
+    gadget_replicas(gc, h1, 1, 0, &ref, 4, var_1, NULL);
+    compare(&s, gc->name, gc->R, g, var_r, var_1);
     free(var_r);
     free(var_1);
     free(g);
@@ -416,12 +440,31 @@ static void gadget_case(size_t R, gt_sim_calib calib)
     gt_array_free(&s.kfull);
 }
 
-Test(gfactor_replica, gadget_embedded_r4, .timeout = 60) { gadget_case(4, GT_SIM_CALIB_EMBEDDED); }
+Test(gfactor_replica, gadget_embedded_r4, .timeout = 60)
+{
+    gadget_case(&(gcase){4, GT_SIM_CALIB_EMBEDDED, 0, NULL, "gadget embedded"});
+}
 Test(gfactor_replica, gadget_interleaved_r2, .timeout = 60)
 {
-    gadget_case(2, GT_SIM_CALIB_INTERLEAVED);
+    gadget_case(&(gcase){2, GT_SIM_CALIB_INTERLEAVED, 0, NULL, "gadget interleaved"});
 }
 Test(gfactor_replica, gadget_interleaved_r4, .timeout = 60)
 {
-    gadget_case(4, GT_SIM_CALIB_INTERLEAVED);
+    gadget_case(&(gcase){4, GT_SIM_CALIB_INTERLEAVED, 0, NULL, "gadget interleaved"});
+}
+
+/* Targets differ from sources: 8 of 16 channels kept downstream (fitItself,
+ * u_c for all 16 sources from maps of 8 targets); Inati_Iter maps. */
+static const char *const downstream8[] = {"downstream_coil_compression_num_modesKept", "8",
+                                          "coil_map_algorithm", "Inati_Iter", NULL};
+Test(gfactor_replica, gadget_embedded_r4_downstream8_inati_iter, .timeout = 60)
+{
+    gadget_case(&(gcase){4, GT_SIM_CALIB_EMBEDDED, 0, downstream8, "gadget 16->8 Inati_Iter"});
+}
+
+/* Asymmetric echo: readout samples [NRO/4, NRO) acquired; the SNR scale
+ * gains sqrt(RO/lenRO) (§9.10), which the replicas must confirm. */
+Test(gfactor_replica, gadget_embedded_r2_asymmetric_echo, .timeout = 60)
+{
+    gadget_case(&(gcase){2, GT_SIM_CALIB_EMBEDDED, NRO / 4, NULL, "gadget asym echo"});
 }

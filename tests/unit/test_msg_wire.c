@@ -76,8 +76,8 @@ static void assert_measures(uint16_t id, const uint8_t *body, size_t n)
     cr_assert(eq(sz, len, n));
     for (size_t k = 0; k < n; k++) {
         gt_composite_progress g = {0};
-        cr_assert(eq(int, gt_msg_wire_measure_step(body, k, id, NULL, &g, &len), 0),
-                  "prefix %zu", k);
+        cr_assert(eq(int, gt_msg_wire_measure_step(body, k, id, NULL, &g, &len), 0), "prefix %zu",
+                  k);
         cr_assert(gt(sz, g.need, k));
         cr_assert(le(sz, g.need, n));
         gt_msg *m = NULL;
@@ -133,7 +133,10 @@ Test(msg_wire, recon_exact_bytes)
     cr_assert(eq(int, gt_array_alloc(&d->density, GT_DT_F32, GT_LOC_CPU, 1, dd), 0));
     ((float *)d->density.data)[0] = 0.5f;
     ((float *)d->density.data)[1] = 0.25f;
-    gt_sampling s = {{1.5f, 2.5f, 3.5f}, {4.5f, 5.5f, 6.5f}, {192, 48, 1}, {96, 48, 1},
+    gt_sampling s = {{1.5f, 2.5f, 3.5f},
+                     {4.5f, 5.5f, 6.5f},
+                     {192, 48, 1},
+                     {96, 48, 1},
                      {{0, 96, 191}, {0, 24, 47}, {0, 0, 0}}};
     d->sampling = s;
     r->bits[0].ref = calloc(1, sizeof(gt_data_buffer));
@@ -158,11 +161,11 @@ Test(msg_wire, recon_exact_bytes)
     bb_f32(&w, 0.25f);
     bb_dims(&w, 5, (const uint64_t[]){1, 1, 1, 1, 1});
     uint8_t head[340] = {0};
-    head[0] = 1;       /* version */
-    head[14] = 7;      /* scan_counter @14 */
-    head[34] = 2;      /* number_of_samples @34 */
-    head[38] = 2;      /* active_channels @38 */
-    head[242] = 5;     /* idx.kspace_encode_step_1 @242 */
+    head[0] = 1;   /* version */
+    head[14] = 7;  /* scan_counter @14 */
+    head[34] = 2;  /* number_of_samples @34 */
+    head[38] = 2;  /* active_channels @38 */
+    head[242] = 5; /* idx.kspace_encode_step_1 @242 */
     bb_raw(&w, head, sizeof(head));
     sampling_bytes(&w, &s);
     bb_le(&w, 1, 1); /* ref present */
@@ -177,8 +180,9 @@ Test(msg_wire, recon_exact_bytes)
     bb_raw(&w, head, sizeof(head));
     gt_sampling zero = {0};
     sampling_bytes(&w, &zero);
-    cr_assert(eq(sz, w.n, 2 + 8 + 64 + 32 + 1 + 1 + 16 + 8 + 48 + 340 + 56 + 1 + 64 + 8 + 2 + 48 +
-                              340 + 56));
+    cr_assert(
+        eq(sz, w.n,
+           2 + 8 + 64 + 32 + 1 + 1 + 16 + 8 + 48 + 340 + 56 + 1 + 64 + 8 + 2 + 48 + 340 + 56));
 
     gt_msg *m = mkmsg(GT_MSG_RECON_DATA, r);
     assert_encodes_to(m, w.p, w.n);

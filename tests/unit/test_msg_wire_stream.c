@@ -247,9 +247,9 @@ Test(msg_wire_stream, announced_size_is_not_allocated)
 {
     static uint8_t raw[2 + 8 + 8 + 16 + 65536];
     put_le(raw, GT_ID_RECONDATA, 2);
-    put_le(raw + 2, 1, 8);            /* one bit */
-    put_le(raw + 10, 2, 8);           /* ndim 2 */
-    put_le(raw + 18, 1u << 27, 8);    /* 2^27 x 1 complex = 1 GiB */
+    put_le(raw + 2, 1, 8);         /* one bit */
+    put_le(raw + 10, 2, 8);        /* ndim 2 */
+    put_le(raw + 18, 1u << 27, 8); /* 2^27 x 1 complex = 1 GiB */
     put_le(raw + 26, 1, 8);
     gt_decoder *d = NULL;
     cr_assert(eq(int, gt_decoder_create(NULL, &d), 0));
@@ -521,8 +521,7 @@ Test(msg_wire_stream, garbage_fails_cleanly)
                 if (f.raw) {
                     gt_msg *m = NULL;
                     int drc = gt_msg_wire_decode(f.id, f.raw, f.raw_len, &l, &m);
-                    cr_assert(drc == 0 || drc == GT_EPROTO || drc == GT_ETOOBIG ||
-                                  drc == GT_EXML,
+                    cr_assert(drc == 0 || drc == GT_EPROTO || drc == GT_ETOOBIG || drc == GT_EXML,
                               "decode code %d", drc);
                     errors += drc != 0;
                     gt_msg_unref(m);

@@ -676,24 +676,25 @@ Test(sysinfo, queries_without_gpu)
     free(info);
 }
 
-static int fake_probe(gt_gpu_report *r)
+static int fake_probe(gt_gpu_info *r)
 {
     r->driver_version = 12040;
     r->runtime_version = 12020;
-    r->ndevices = 2;
+    r->device_count = 2;
     snprintf(r->devices[0].name, sizeof r->devices[0].name, "Fake GPU A");
-    r->devices[0].memory_bytes = UINT64_C(80) << 30;
+    r->devices[0].total_mem = UINT64_C(80) << 30;
     r->devices[0].cc_major = 9;
+    r->devices[1].ordinal = 1;
     snprintf(r->devices[1].name, sizeof r->devices[1].name, "Fake GPU B");
-    r->devices[1].memory_bytes = UINT64_C(16) << 30;
+    r->devices[1].total_mem = UINT64_C(16) << 30;
     r->devices[1].cc_major = 7;
     r->devices[1].cc_minor = 5;
     return 0;
 }
 
-static int failing_probe(gt_gpu_report *r)
+static int failing_probe(gt_gpu_info *r)
 {
-    r->ndevices = 3;
+    r->device_count = 3;
     return GT_EDEVICE;
 }
 

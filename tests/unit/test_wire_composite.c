@@ -67,8 +67,8 @@ static void run_sequence(size_t chunk)
     put_toy(&b, GT_ID_IMAGE_ARRAY, 300, 0x22);
     cr_assert(eq(int, gt_wire_put_close(&b), 0));
     gt_decoder *d = mkdec(NULL);
-    static const uint16_t want_id[] = {GT_ID_RECONDATA, GT_ID_TEXT, GT_ID_BUCKET,
-                                       GT_ID_IMAGE_ARRAY, GT_ID_CLOSE};
+    static const uint16_t want_id[] = {GT_ID_RECONDATA, GT_ID_TEXT, GT_ID_BUCKET, GT_ID_IMAGE_ARRAY,
+                                       GT_ID_CLOSE};
     static const size_t want_len[] = {13, 0, 8, 308, 0};
     size_t pos = 0, nf = 0;
     calls = 0;

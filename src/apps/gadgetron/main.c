@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "gt/err.h"
+#include "gt/gpu.h"
 #include "gt/log.h"
 #include "gt/relay.h"
 #include "gt/server.h"
@@ -49,6 +50,9 @@ static void usage(FILE *f)
             "      --max-output-mb N    encoded output a connection may queue before its\n"
             "                           reconstruction waits for the client (default 64)\n"
             "      --queue-capacity N   messages per pipeline queue (default: pipeline's)\n"
+            "      --gpus all|none|LIST GPUs the CUDA backend may use: all (default), none,\n"
+            "                           or ordinals like 0,2 (CUDA_VISIBLE_DEVICES applies\n"
+            "                           first); without a usable GPU the CPU path runs\n"
             "      --log-level LEVEL    error, warn, info (default) or debug;\n"
             "                           also $GADGETRON_LOG_LEVEL\n"
             "\n"
@@ -186,6 +190,7 @@ enum {
     OPT_PARAMETER,
     OPT_RELAY_INTERVAL,
     OPT_ADVERTISE,
+    OPT_GPUS,
 };
 
 #define MAX_PARAMS 64
@@ -267,6 +272,31 @@ static char *relay_address(const char *host, long port)
 
 static int load_cb(void *user) { return (int)gt_server_active(user); }
 
+/* The info text and the gadgetron::cuda::* queries report what the CUDA
+ * module loader found. */
+static int gpu_probe(gt_gpu_info *r)
+{
+    gt_gpu_info_get(r);
+    return r->available ? 0 : GT_EDEVICE;
+}
+
+/* Loads the CUDA backend for `spec`; any failure is one warning and the CPU
+ * path. Returns 0, or GT_EINVAL for a malformed spec. */
+static int start_gpus(const char *spec)
+{
+    gt_gpu_info info;
+    int rc = gt_gpu_init(spec, &info);
+    if (rc == GT_EINVAL)
+        return rc;
+    gt_sysinfo_set_gpu_probe(gpu_probe);
+    if (rc == 0 && info.available)
+        gt_log(GT_LOG_INFO, "CUDA backend: %d device(s), first %s", info.device_count,
+               info.devices[0].name);
+    else if (strcmp(spec, "none") != 0)
+        gt_log(GT_LOG_WARN, "%s", info.reason);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     static const struct option longopts[] = {
@@ -296,12 +326,13 @@ int main(int argc, char **argv)
         {"relay-port", required_argument, NULL, 'l'},
         {"relay-interval", required_argument, NULL, OPT_RELAY_INTERVAL},
         {"advertise", required_argument, NULL, OPT_ADVERTISE},
+        {"gpus", required_argument, NULL, OPT_GPUS},
         {NULL, 0, NULL, 0},
     };
     long port = 9002, timeout_s = 60, max_output_mb = 64, queue_cap = 0;
     const char *home_flag = NULL, *workdir = "/tmp/gadgetron", *port_file = NULL;
     const char *config_dir_flag = NULL, *bind = NULL;
-    const char *relay_flag = NULL, *advertise = NULL;
+    const char *relay_flag = NULL, *advertise = NULL, *gpus = "all";
     long relay_port = 0, relay_interval = GT_RELAY_DEFAULT_INTERVAL_S;
     stream_args sa = {0};
     int info = 0, level;
@@ -410,6 +441,9 @@ int main(int argc, char **argv)
         case OPT_ADVERTISE:
             advertise = optarg;
             break;
+        case OPT_GPUS:
+            gpus = optarg;
+            break;
         case 'd':
         case 'E':
         case 's':
@@ -439,6 +473,11 @@ int main(int argc, char **argv)
     }
     if (!sa.on && (sa.config || sa.input || sa.output)) {
         fprintf(stderr, "gadgetron: -c, -i and -o are only allowed with --from_stream\n");
+        return 2;
+    }
+
+    if (start_gpus(gpus) != 0) {
+        fprintf(stderr, "gadgetron: invalid --gpus '%s': %s\n", gpus, gt_err_detail());
         return 2;
     }
 
@@ -558,6 +597,7 @@ int main(int argc, char **argv)
 done:
     gt_relay_client_destroy(relay);
     gt_server_destroy(srv);
+    gt_gpu_shutdown();
     free(relay_addr);
     free(home);
     free(config_dir);
