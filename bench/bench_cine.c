@@ -15,6 +15,7 @@
  * Usage: bench_cine [--case small|clinical|all] [--reps N]
  *                   [--mode inproc|e2e|both] [--no-kernels] [--cache DIR]
  *                   [--bindir DIR] [--configs DIR] */
+#include <cblas.h>
 #include <libgen.h>
 #include <limits.h>
 #include <stdio.h>
@@ -55,7 +56,11 @@ static void machine_line(void)
         }
     if (f)
         fclose(f);
-    printf("machine: %s, %ld online cores\n", model, sysconf(_SC_NPROCESSORS_ONLN));
+    printf("machine: %s, %ld online cores; OpenBLAS %s kernels, %d thread(s) "
+           "(OPENBLAS_CORETYPE=%s)\n",
+           model, sysconf(_SC_NPROCESSORS_ONLN), openblas_get_corename(),
+           openblas_get_num_threads(),
+           getenv("OPENBLAS_CORETYPE") ? getenv("OPENBLAS_CORETYPE") : "unset");
 }
 
 static void load_line(const char *when)

@@ -69,17 +69,12 @@ static void eigen_fini(gt_gadget *g)
 
 static int has(const gt_array *a) { return a->data && gt_array_numel(a) > 0; }
 
-/* Replaces *a by coeff applied to it. */
-static int apply(const gt_array *coeff, gt_array *a)
-{
-    gt_array o = {0};
-    int rc = gt_klt_apply(coeff, a, &o);
-    if (rc)
-        return rc;
-    gt_array_free(a);
-    *a = o;
-    return 0;
-}
+/* src/recon/klt.c; to be declared in gt/recon_klt.h. */
+int gt_klt_apply_inplace(const gt_array *coeff, gt_array *a);
+
+/* Replaces *a by coeff applied to it (in place when the KLT keeps every
+ * channel, so a slice never needs a second full-size buffer). */
+static int apply(const gt_array *coeff, gt_array *a) { return gt_klt_apply_inplace(coeff, a); }
 
 static int eigen_bit(eigen_state *st, const gt_mrd_encoding *enc, klt_slot *sl, gt_recon_bit *bit)
 {

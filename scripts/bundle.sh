@@ -14,9 +14,9 @@
 #   --out FILE        the tarball (default out/gadgetron-c-VERSION-ARCH.tar.gz)
 #   --with-cuda-libs  carry the CUDA runtime libraries the CUDA module links
 #                     (cudart, cuFFT, cuBLAS(Lt), cuSOLVER, cuSPARSE,
-#                     nvJitLink: about 1.2 GB, 0.7 GB compressed, for CUDA
-#                     13); an error without a CUDA module. Default: carried
-#                     when the build has the module.
+#                     nvJitLink: 1.2 GiB, the tarball 0.9 GiB instead of
+#                     40 MiB, for CUDA 13); an error without a CUDA module.
+#                     Default: carried when the build has the module.
 #   --no-cuda-libs    leave them out: GPU nodes then need the CUDA toolkit's
 #                     libraries on their loader path, others run on the CPU
 set -euo pipefail
@@ -25,7 +25,7 @@ src=$(cd "$(dirname "$0")/.." && pwd)
 shopt -u patsub_replacement 2>/dev/null || true
 
 die() { echo "bundle: $*" >&2; exit 1; }
-usage() { sed -n '8,22p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '8,21p' "$0" | sed 's/^# \{0,1\}//'; }
 
 build_dir=$src/build-release out= cuda_mode=auto do_build=1
 cmake_args=()
@@ -44,7 +44,10 @@ done
 for tool in ldd tar gzip cmake; do
     command -v "$tool" >/dev/null || die "$tool is required"
 done
-mkdir -p "$build_dir"
+if [ ! -d "$build_dir" ]; then
+    [ "$do_build" = 1 ] || die "no build tree $build_dir (--no-build)"
+    mkdir -p "$build_dir"
+fi
 build_dir=$(cd "$build_dir" && pwd)
 jobs=$(nproc 2>/dev/null || echo 2)
 
@@ -68,6 +71,8 @@ cache() { sed -n "s/^$1:[A-Z]*=//p" "$build_dir/CMakeCache.txt" | head -n 1; }
 version=$(cache CMAKE_PROJECT_VERSION)
 [ -n "$version" ] || version=0.0.0
 build_type=$(cache CMAKE_BUILD_TYPE)
+[ -z "$(cache GT_SANITIZE)" ] ||
+    echo "bundle: note: $build_dir is a sanitizer build ($(cache GT_SANITIZE)); fine for tests, not for nodes" >&2
 arch=$(uname -m)
 name=gadgetron-c-$version-$arch
 [ -n "$out" ] || out=$src/out/$name.tar.gz

@@ -61,35 +61,60 @@ static int cmp_u16(const void *a, const void *b)
     return (int)*(const uint16_t *)a - (int)*(const uint16_t *)b;
 }
 
-/* The stats vector of one acquisition list, appended to s. */
+static int cmp_space(const void *a, const void *b)
+{
+    const gt_acq *x = *(const gt_acq *const *)a, *y = *(const gt_acq *const *)b;
+    return (int)x->head.encoding_space_ref - (int)y->head.encoding_space_ref;
+}
+
+/* Appends the nine sorted, distinct value sets of one encoding space's
+ * acquisitions a[0..n); v has room for n values. */
+static int put_space_stats(gt_buf *s, const gt_acq *const *a, size_t n, uint16_t *v)
+{
+    int rc;
+    for (int f = 0; f < MW_STATS_SETS; f++) {
+        size_t u = 0;
+        for (size_t i = 0; i < n; i++)
+            v[i] = stat_field(&a[i]->head.idx, f);
+        qsort(v, n, sizeof(*v), cmp_u16);
+        for (size_t i = 0; i < n; i++)
+            if (u == 0 || v[u - 1] != v[i])
+                v[u++] = v[i];
+        if ((rc = gt_buf_append_u64(s, u)) != 0 || (rc = gt_buf_append(s, v, u * sizeof(*v))) != 0)
+            return rc;
+    }
+    return 0;
+}
+
+/* The stats vector of one acquisition list, appended to s: one entry per
+ * encoding space up to the largest encoding_space_ref (empty sets for
+ * spaces without acquisitions). Sorting by space first keeps this
+ * O(n log n + spaces). */
 static int put_stats(gt_buf *s, const gt_acq_list *l)
 {
-    size_t nspace = 0;
-    int rc = 0;
-    for (size_t i = 0; i < l->n; i++)
-        if ((size_t)l->items[i]->head.encoding_space_ref + 1 > nspace)
-            nspace = (size_t)l->items[i]->head.encoding_space_ref + 1;
-    uint16_t *v = malloc((l->n ? l->n : 1) * sizeof(*v));
-    if (!v)
-        return GT_ENOMEM;
+    size_t n = l->n, nspace = 0, i = 0;
+    int rc = GT_ENOMEM;
+    const gt_acq **ord = malloc((n ? n : 1) * sizeof(*ord));
+    uint16_t *v = malloc((n ? n : 1) * sizeof(*v));
+    if (!ord || !v)
+        goto out;
+    if (n)
+        memcpy(ord, l->items, n * sizeof(*ord));
+    qsort(ord, n, sizeof(*ord), cmp_space);
+    if (n)
+        nspace = (size_t)ord[n - 1]->head.encoding_space_ref + 1;
     if ((rc = gt_buf_append_u64(s, nspace)) != 0)
         goto out;
     for (size_t sp = 0; sp < nspace; sp++) {
-        for (int f = 0; f < MW_STATS_SETS; f++) {
-            size_t n = 0, u = 0;
-            for (size_t i = 0; i < l->n; i++)
-                if (l->items[i]->head.encoding_space_ref == sp)
-                    v[n++] = stat_field(&l->items[i]->head.idx, f);
-            qsort(v, n, sizeof(*v), cmp_u16);
-            for (size_t i = 0; i < n; i++)
-                if (u == 0 || v[u - 1] != v[i])
-                    v[u++] = v[i];
-            if ((rc = gt_buf_append_u64(s, u)) != 0 ||
-                (rc = gt_buf_append(s, v, u * sizeof(*v))) != 0)
-                goto out;
-        }
+        size_t j = i;
+        while (j < n && ord[j]->head.encoding_space_ref == sp)
+            j++;
+        if ((rc = put_space_stats(s, ord + i, j - i, v)) != 0)
+            goto out;
+        i = j;
     }
 out:
+    free(ord);
     free(v);
     return rc;
 }
@@ -137,14 +162,14 @@ int gt_mw_put_bucket(gt_buf *b, const gt_bucket *bk)
     int rc;
     gt_buf_init(&ds);
     gt_buf_init(&rs);
-    if ((rc = list_sizes(&bk->data, m + M_DCOUNT, "data")) != 0 ||
-        (rc = list_sizes(&bk->ref, m + M_RCOUNT, "ref")) != 0)
-        goto out;
     if ((bk->data.n && !bk->data.items) || (bk->ref.n && !bk->ref.items) ||
         (bk->nwaves && !bk->waves)) {
         rc = gt_err_set(GT_EINVAL, "BUCKET: list without items");
         goto out;
     }
+    if ((rc = list_sizes(&bk->data, m + M_DCOUNT, "data")) != 0 ||
+        (rc = list_sizes(&bk->ref, m + M_RCOUNT, "ref")) != 0)
+        goto out;
     if ((rc = put_stats(&ds, &bk->data)) != 0 || (rc = put_stats(&rs, &bk->ref)) != 0)
         goto out;
     m[M_DSTATS] = ds.len;

@@ -36,7 +36,7 @@ int gt_mw_skip(mw_cur *c, uint64_t k, const char *what, const uint8_t **at)
 
 int gt_mw_u64(mw_cur *c, uint64_t *v, const char *what)
 {
-    const uint8_t *at;
+    const uint8_t *at = NULL;
     int rc = gt_mw_skip(c, 8, what, &at);
     if (rc == 0)
         *v = gt_rd_u64(at);
@@ -45,7 +45,7 @@ int gt_mw_u64(mw_cur *c, uint64_t *v, const char *what)
 
 int gt_mw_flag(mw_cur *c, int *present, const char *what)
 {
-    const uint8_t *at;
+    const uint8_t *at = NULL;
     int rc = gt_mw_skip(c, 1, what, &at);
     if (rc != 0)
         return rc;
@@ -72,7 +72,7 @@ int gt_mw_count(mw_cur *c, uint64_t count, uint64_t min_size, const char *what)
 int gt_mw_ndarray(mw_cur *c, size_t elem, int maxdim, mw_nd *a, const char *what)
 {
     uint64_t ndim, bytes = elem;
-    const uint8_t *at;
+    const uint8_t *at = NULL;
     int rc;
     memset(a, 0, sizeof(*a));
     if ((rc = gt_mw_u64(c, &ndim, what)) != 0)

@@ -25,6 +25,7 @@
 
 #include "gt/err.h"
 #include "gt/log.h"
+#include "gt/msg_wire.h"
 #include "net.h"
 
 void gt_conn_enter(gt_conn *c) { gt_log_set_context("conn %u", c->id); }
@@ -241,6 +242,7 @@ void gt_conn_accept(gt_server *srv)
         gt_conn_leave();
         return;
     }
+    gt_msg_wire_register(c->dec); /* 1023 / 1024 / 1050 frames */
     gt_log(GT_LOG_INFO, "open: peer %s", c->peer);
     gt_conn_start_reading(c);
     gt_conn_arm_timer(c, 1);

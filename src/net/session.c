@@ -14,6 +14,7 @@
 #include "gt/log.h"
 #include "gt/mrdhdr.h"
 #include "gt/pipeline.h"
+#include "gt/msg_wire.h"
 #include "gt/session.h"
 #include "writers.h"
 
@@ -353,6 +354,15 @@ static int on_data(gt_session *s, gt_frame *f)
         f->wave = NULL;
     } else if (type == GT_MSG_TEXT && f->text) {
         rc = gt_msg_text(GT_MSG_TEXT, f->text, f->text_len, &m);
+    } else if ((type == GT_MSG_RECON_DATA || type == GT_MSG_IMAGE_ARRAY ||
+                type == GT_MSG_BUCKET) &&
+               f->raw) {
+        /* Composite frames (Gadgetron 4 serialization), e.g. from a gateway
+         * whose puredistributed chain ships recon data or image arrays. */
+        if ((rc = gt_msg_wire_decode(f->id, f->raw, f->raw_len, NULL, &m)) != 0) {
+            reportf(s, rc, "Bad %s message: %s", gt_wire_id_name(f->id), gt_err_detail());
+            return 0;
+        }
     } else {
         reportf(s, GT_EPROTO, "Unsupported message id %u", (unsigned)f->id);
         return 0;

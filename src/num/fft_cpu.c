@@ -12,6 +12,7 @@
  * needs nothing. Any odd length > 1 makes the call use explicit shifts into a
  * scratch buffer instead; both paths are exact in exact arithmetic. */
 #include <math.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -160,23 +161,12 @@ static int run_shifted(gt_cf *data, int rank, const size_t *n, const size_t n3[3
     return rc;
 }
 
-int gt_cpu_fft(int device, gt_cf *data, int rank, const size_t *n, size_t batch, int dir,
-               int centered)
+/* Transforms of `batch` blocks on the calling thread. */
+static int fft_serial(gt_cf *data, int rank, const size_t *n, const size_t n3[3], size_t N,
+                      size_t batch, int dir, int centered)
 {
-    (void)device;
-    size_t n3[3], N;
-    int rc = pad3(rank, n, n3, &N);
-    if (rc)
-        return rc;
-    if (dir != GT_FFT_FORWARD && dir != GT_FFT_INVERSE)
-        return gt_err_set(GT_EINVAL, "fft: direction %d", dir);
-    if (batch == 0)
-        return 0;
-    if (!data)
-        return gt_err_set(GT_EINVAL, "fft: NULL data");
-    if (batch > SIZE_MAX / sizeof(gt_cf) / N)
-        return gt_err_set(GT_EINVAL, "fft: batch %zu overflows", batch);
     float scale = (float)(1.0 / sqrt((double)N));
+    int rc;
     if (!centered) {
         rc = run_plain(data, rank, n, N, batch, dir);
         if (!rc && N > 1)
@@ -198,6 +188,66 @@ int gt_cpu_fft(int device, gt_cf *data, int rank, const size_t *n, size_t batch,
         return rc;
     checkerboard(data, n3, batch, flip ? -scale : scale);
     return 0;
+}
+
+/* pool_cpu.c (to move to a header, see there). */
+typedef void (*gt_pool_fn)(void *ctx, size_t i);
+int gt_pool_threads(void);
+void gt_pool_for(size_t n, gt_pool_fn fn, void *ctx);
+
+/* A batch split into `parts` contiguous groups over the worker pool. Each
+ * transform is computed exactly as in the serial call (plans are cached per
+ * batch count and alignment, see fft_plan.h). */
+typedef struct fft_job {
+    gt_cf *data;
+    int rank, dir, centered;
+    const size_t *n, *n3;
+    size_t N, batch, parts;
+    atomic_int rc;
+} fft_job;
+
+static void fft_item(void *ctx, size_t p)
+{
+    fft_job *j = ctx;
+    size_t lo = j->batch * p / j->parts, hi = j->batch * (p + 1) / j->parts;
+    if (hi <= lo)
+        return;
+    int rc = fft_serial(j->data + lo * j->N, j->rank, j->n, j->n3, j->N, hi - lo, j->dir,
+                        j->centered);
+    if (rc) {
+        int zero = 0;
+        atomic_compare_exchange_strong(&j->rc, &zero, rc);
+    }
+}
+
+/* Splitting pays off above this many complex elements per call. */
+#define SPLIT_ELEMS (1u << 16)
+
+int gt_cpu_fft(int device, gt_cf *data, int rank, const size_t *n, size_t batch, int dir,
+               int centered)
+{
+    (void)device;
+    size_t n3[3], N;
+    int rc = pad3(rank, n, n3, &N);
+    if (rc)
+        return rc;
+    if (dir != GT_FFT_FORWARD && dir != GT_FFT_INVERSE)
+        return gt_err_set(GT_EINVAL, "fft: direction %d", dir);
+    if (batch == 0)
+        return 0;
+    if (!data)
+        return gt_err_set(GT_EINVAL, "fft: NULL data");
+    if (batch > SIZE_MAX / sizeof(gt_cf) / N)
+        return gt_err_set(GT_EINVAL, "fft: batch %zu overflows", batch);
+    int T = batch >= 2 && N * batch >= SPLIT_ELEMS ? gt_pool_threads() : 1;
+    if (T == 1)
+        return fft_serial(data, rank, n, n3, N, batch, dir, centered);
+    fft_job j = {.data = data, .rank = rank, .dir = dir, .centered = centered, .n = n, .n3 = n3,
+                 .N = N, .batch = batch, .parts = batch < (size_t)T ? batch : (size_t)T};
+    atomic_init(&j.rc, 0);
+    gt_pool_for(j.parts, fft_item, &j);
+    rc = atomic_load(&j.rc);
+    return rc ? gt_err_set(rc, "fft: %zu transforms of %zu points failed", batch, N) : 0;
 }
 
 int gt_fftc_host(gt_cf *data, int rank, const size_t *n, size_t batch, int dir)

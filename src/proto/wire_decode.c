@@ -422,10 +422,10 @@ static int feed_composite(gt_decoder *d, const uint8_t *p, size_t n, size_t *pos
             /* Doubling keeps copies linear; sized by the bytes received
              * (not by what the peer announced), so memory stays within
              * twice what arrived. */
-            size_t cap = d->ccap * 2;
-            if (cap < d->chave + k)
-                cap = d->chave + k;
+            size_t cap = d->ccap <= SIZE_MAX / 2 ? d->ccap * 2 : SIZE_MAX;
             if (cap > d->lim.max_composite_bytes)
+                cap = (size_t)d->lim.max_composite_bytes;
+            if (cap < d->chave + k)
                 cap = d->chave + k; /* <= need <= max_composite_bytes */
             uint8_t *nb = realloc(d->cbuf, cap);
             if (!nb)

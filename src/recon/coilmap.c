@@ -12,6 +12,7 @@
  * (algorithms.md §9.5). */
 #include <float.h>
 #include <math.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -101,6 +102,58 @@ static void inati_pixel(const float *d, size_t K, size_t cha, size_t power, floa
     }
 }
 
+/* pool_cpu.c (to move to a header, see there). */
+typedef void (*gt_pool_fn)(void *ctx, size_t i);
+void gt_pool_for(size_t n, gt_pool_fn fn, void *ctx);
+
+typedef struct inati_job {
+    const gt_array *img;
+    gt_array *maps;
+    size_t ro, e1, e2, cha, P, K, power;
+    long h, hz;
+    atomic_int failed; /* set by any row that could not get its workspace */
+} inati_job;
+
+/* One image row (x = 0..ro-1 at y, z of block b); item = y + e1 * (z + e2 * b). */
+static void inati_row(void *ctx, size_t item)
+{
+    inati_job *j = ctx;
+    size_t ro = j->ro, e1 = j->e1, e2 = j->e2, cha = j->cha, P = j->P, K = j->K;
+    size_t y = item % e1, z = (item / e1) % e2, b = item / (e1 * e2);
+    float *d = malloc((2 * K * cha + 2 * cha + 2 * K + 2 * cha) * sizeof(float));
+    if (!d) {
+        atomic_store(&j->failed, 1);
+        return;
+    }
+    float *v = d + 2 * K * cha, *u = v + 2 * cha, *ore = u + 2 * K, *oim = ore + cha;
+    const gt_cf *im = (const gt_cf *)j->img->data + b * P * cha;
+    gt_cf *mp = (gt_cf *)j->maps->data + b * P * cha;
+    long h = j->h, hz = j->hz;
+    for (size_t x = 0; x < ro; x++) {
+        size_t k = 0;
+        for (long dz = -hz; dz <= hz; dz++) {
+            size_t zz = (size_t)(((long)z + dz) % (long)e2 + (long)e2) % e2;
+            for (long dy = -h; dy <= h; dy++) {
+                size_t yy = (size_t)(((long)y + dy) % (long)e1 + (long)e1) % e1;
+                for (long dx = -h; dx <= h; dx++, k++) {
+                    size_t xx = (size_t)(((long)x + dx) % (long)ro + (long)ro) % ro;
+                    const gt_cf *src = im + xx + ro * (yy + e1 * zz);
+                    float *dst = d + 2 * k * cha;
+                    for (size_t c = 0; c < cha; c++) {
+                        dst[2 * c] = crealf(src[c * P]);
+                        dst[2 * c + 1] = cimagf(src[c * P]);
+                    }
+                }
+            }
+        }
+        inati_pixel(d, K, cha, j->power, v, u, ore, oim);
+        size_t p = x + ro * (y + e1 * z);
+        for (size_t c = 0; c < cha; c++)
+            mp[p + c * P] = CMPLXF(ore[c], oim[c]);
+    }
+    free(d);
+}
+
 int gt_coilmap_inati(const gt_array *img, size_t ks, size_t kz, size_t power, gt_array *maps)
 {
     int rc = check_img(img, "coil map inati");
@@ -118,51 +171,16 @@ int gt_coilmap_inati(const gt_array *img, size_t ks, size_t kz, size_t power, gt
     }
     ks = make_odd(ks);
     kz = e2 > 1 ? make_odd(kz ? kz : 1) : 1;
-    size_t K = ks * ks * kz;
-    float *d = malloc(2 * K * cha * sizeof(float));
-    float *v = malloc(2 * cha * sizeof(float)), *u = malloc(2 * K * sizeof(float));
-    float *ore = malloc(2 * cha * sizeof(float));
-    if (!d || !v || !u || !ore) {
-        rc = gt_err_set(GT_ENOMEM, "coil map inati: workspace");
+    /* Pixels are independent: rows go to the worker pool. */
+    inati_job j = {.img = img, .maps = maps, .ro = ro, .e1 = e1, .e2 = e2, .cha = cha, .P = P,
+                   .K = ks * ks * kz, .power = power, .h = (long)ks / 2, .hz = (long)kz / 2};
+    atomic_init(&j.failed, 0);
+    gt_pool_for(nb * e2 * e1, inati_row, &j);
+    if (atomic_load(&j.failed)) {
         gt_array_free(maps);
-        goto done;
+        return gt_err_set(GT_ENOMEM, "coil map inati: workspace");
     }
-    float *oim = ore + cha;
-    long h = (long)ks / 2, hz = (long)kz / 2;
-    for (size_t b = 0; b < nb; b++) {
-        const gt_cf *im = (const gt_cf *)img->data + b * P * cha;
-        gt_cf *mp = (gt_cf *)maps->data + b * P * cha;
-        for (size_t z = 0; z < e2; z++)
-            for (size_t y = 0; y < e1; y++)
-                for (size_t x = 0; x < ro; x++) {
-                    size_t k = 0;
-                    for (long dz = -hz; dz <= hz; dz++) {
-                        size_t zz = (size_t)(((long)z + dz) % (long)e2 + (long)e2) % e2;
-                        for (long dy = -h; dy <= h; dy++) {
-                            size_t yy = (size_t)(((long)y + dy) % (long)e1 + (long)e1) % e1;
-                            for (long dx = -h; dx <= h; dx++, k++) {
-                                size_t xx = (size_t)(((long)x + dx) % (long)ro + (long)ro) % ro;
-                                const gt_cf *src = im + xx + ro * (yy + e1 * zz);
-                                float *dst = d + 2 * k * cha;
-                                for (size_t c = 0; c < cha; c++) {
-                                    dst[2 * c] = crealf(src[c * P]);
-                                    dst[2 * c + 1] = cimagf(src[c * P]);
-                                }
-                            }
-                        }
-                    }
-                    inati_pixel(d, K, cha, power, v, u, ore, oim);
-                    size_t p = x + ro * (y + e1 * z);
-                    for (size_t c = 0; c < cha; c++)
-                        mp[p + c * P] = CMPLXF(ore[c], oim[c]);
-                }
-    }
-done:
-    free(d);
-    free(v);
-    free(u);
-    free(ore);
-    return rc;
+    return 0;
 }
 
 /* Periodic moving average of length k (odd) along one axis of a [n0 n1 n2]

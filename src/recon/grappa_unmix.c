@@ -11,6 +11,7 @@
  * follow Gadgetron's grappa2d_image_domain_kernel / grappa2d_unmixing_coeff /
  * perform_unwrapping (algorithms.md §9.8-§9.10). */
 #include <math.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -75,6 +76,64 @@ int gt_grappa_unmixing_conj(const gt_array *maps, gt_array *unmix)
     return 0;
 }
 
+/* pool_cpu.c (to move to a header, see there). */
+typedef void (*gt_pool_fn)(void *ctx, size_t i);
+int gt_pool_threads(void);
+void gt_pool_for(size_t n, gt_pool_fn fn, void *ctx);
+
+typedef struct unmix_job {
+    const gt_backend *be;
+    const gt_array *conv, *maps;
+    gt_array *unmix;
+    gt_cf *ero, *ee1;
+    size_t cr, ce, cha, dcha, ncb, ro, e1;
+    atomic_int rc;
+} unmix_job;
+
+/* Unmixing of source channel c of map block mb (item = c + cha * mb):
+ * image-domain kernels of c for every target, u_c = sum_d k_cd conj(m_d). */
+static void unmix_item(void *ctx, size_t item)
+{
+    unmix_job *j = ctx;
+    size_t cr = j->cr, ce = j->ce, cha = j->cha, dcha = j->dcha, ro = j->ro, e1 = j->e1;
+    size_t P = ro * e1, c = item % cha, mb = item / cha;
+    const gt_cf *cv = (const gt_cf *)j->conv->data + (j->ncb == 1 ? 0 : mb) * cr * ce * cha * dcha;
+    const gt_cf *cm = (const gt_cf *)j->maps->data + mb * P * dcha;
+    gt_cf *ct = malloc((cr * ce * dcha + ro * ce * dcha + P * dcha) * sizeof(gt_cf));
+    if (!ct) {
+        int zero = 0;
+        atomic_compare_exchange_strong(&j->rc, &zero, GT_ENOMEM);
+        return;
+    }
+    gt_cf *t = ct + cr * ce * dcha, *kim = t + ro * ce * dcha;
+    for (size_t d = 0; d < dcha; d++)
+        memcpy(ct + d * cr * ce, cv + cr * ce * (c + cha * d), cr * ce * sizeof(gt_cf));
+    /* t[RO, ce*dcha] = E_RO * ct; kim_d = t_d * E_E1^T */
+    int rc = j->be->gemm(0, GT_OP_N, GT_OP_N, ro, ce * dcha, cr, 1.0f, j->ero, ro, 0, ct, cr, 0,
+                         0.0f, t, ro, 0, 1);
+    if (!rc)
+        rc = j->be->gemm(0, GT_OP_N, GT_OP_T, ro, e1, ce, 1.0f, t, ro, ro * ce, j->ee1, e1, 0,
+                         0.0f, kim, ro, P, dcha);
+    if (rc) {
+        int zero = 0;
+        atomic_compare_exchange_strong(&j->rc, &zero, rc);
+        free(ct);
+        return;
+    }
+    gt_cf *uc = (gt_cf *)j->unmix->data + mb * P * cha + c * P;
+    float *ur = (float *)uc;
+    memset(uc, 0, P * sizeof(gt_cf));
+    for (size_t d = 0; d < dcha; d++) {
+        const float *k = (const float *)(kim + d * P), *m = (const float *)(cm + d * P);
+        for (size_t i = 0; i < P; i++) {
+            /* u += k * conj(m) */
+            ur[2 * i] += k[2 * i] * m[2 * i] + k[2 * i + 1] * m[2 * i + 1];
+            ur[2 * i + 1] += k[2 * i + 1] * m[2 * i] - k[2 * i] * m[2 * i + 1];
+        }
+    }
+    free(ct);
+}
+
 int gt_grappa_unmixing(const gt_grappa_pattern *p, const gt_array *conv, const gt_array *maps,
                        gt_array *unmix, gt_array *gfactor)
 {
@@ -99,7 +158,9 @@ int gt_grappa_unmixing(const gt_grappa_pattern *p, const gt_array *conv, const g
     rp_dims7(maps, ud);
     ud[3] = cha;
     int nd = maps->ndim > 4 ? maps->ndim : 4;
-    gt_cf *ero = NULL, *ee1 = NULL, *ct = NULL, *t = NULL, *kim = NULL;
+    unmix_job j = {.be = be, .conv = conv, .maps = maps, .unmix = unmix, .cr = cr, .ce = ce,
+                   .cha = cha, .dcha = dcha, .ncb = ncb, .ro = ro, .e1 = e1};
+    atomic_init(&j.rc, 0);
     if ((rc = gt_array_alloc(unmix, GT_DT_C64, GT_LOC_CPU, nd, ud)))
         return rc;
     if (gfactor) {
@@ -107,49 +168,30 @@ int gt_grappa_unmixing(const gt_grappa_pattern *p, const gt_array *conv, const g
         if ((rc = gt_array_alloc(gfactor, GT_DT_F32, GT_LOC_CPU, nd, ud)))
             goto fail;
     }
-    ero = malloc(ro * cr * sizeof(gt_cf));
-    ee1 = malloc(e1 * ce * sizeof(gt_cf));
-    ct = malloc(cr * ce * dcha * sizeof(gt_cf));
-    t = malloc(ro * ce * dcha * sizeof(gt_cf));
-    kim = malloc(P * dcha * sizeof(gt_cf));
-    if (!ero || !ee1 || !ct || !t || !kim) {
+    j.ero = malloc(ro * cr * sizeof(gt_cf));
+    j.ee1 = malloc(e1 * ce * sizeof(gt_cf));
+    if (!j.ero || !j.ee1) {
         rc = gt_err_set(GT_ENOMEM, "grappa unmixing: workspace");
         goto fail;
     }
-    dft_matrix(ero, ro, cr);
-    dft_matrix(ee1, e1, ce);
-    for (size_t mb = 0; mb < nmb; mb++) {
-        const gt_cf *cv = (const gt_cf *)conv->data + (ncb == 1 ? 0 : mb) * cr * ce * cha * dcha;
-        const gt_cf *cm = (const gt_cf *)maps->data + mb * P * dcha;
-        gt_cf *u = (gt_cf *)unmix->data + mb * P * cha;
-        float *g = gfactor ? (float *)gfactor->data + mb * P : NULL;
+    dft_matrix(j.ero, ro, cr);
+    dft_matrix(j.ee1, e1, ce);
+    /* Source channels of every block are independent: pool items. */
+    gt_pool_for(nmb * cha, unmix_item, &j);
+    if ((rc = atomic_load(&j.rc))) {
+        gt_err_set(rc, "grappa unmixing: %s", rc == GT_ENOMEM ? "workspace" : "gemm failed");
+        goto fail;
+    }
+    for (size_t mb = 0; mb < nmb && gfactor; mb++) {
+        const float *u = (const float *)((gt_cf *)unmix->data + mb * P * cha);
+        float *g = (float *)gfactor->data + mb * P;
         for (size_t c = 0; c < cha; c++) {
-            for (size_t d = 0; d < dcha; d++)
-                memcpy(ct + d * cr * ce, cv + cr * ce * (c + cha * d), cr * ce * sizeof(gt_cf));
-            /* t[RO, ce*dcha] = E_RO * ct; kim_d = t_d * E_E1^T */
-            if ((rc = be->gemm(0, GT_OP_N, GT_OP_N, ro, ce * dcha, cr, 1.0f, ero, ro, 0, ct, cr, 0,
-                               0.0f, t, ro, 0, 1)) ||
-                (rc = be->gemm(0, GT_OP_N, GT_OP_T, ro, e1, ce, 1.0f, t, ro, ro * ce, ee1, e1, 0,
-                               0.0f, kim, ro, P, dcha)))
-                goto fail;
-            gt_cf *uc = u + c * P;
-            float *ur = (float *)uc;
-            memset(uc, 0, P * sizeof(gt_cf));
-            for (size_t d = 0; d < dcha; d++) {
-                const float *k = (const float *)(kim + d * P), *m = (const float *)(cm + d * P);
-                for (size_t i = 0; i < P; i++) {
-                    /* u += k * conj(m) */
-                    ur[2 * i] += k[2 * i] * m[2 * i] + k[2 * i + 1] * m[2 * i + 1];
-                    ur[2 * i + 1] += k[2 * i + 1] * m[2 * i] - k[2 * i] * m[2 * i + 1];
-                }
-            }
-            if (g)
-                for (size_t i = 0; i < P; i++)
-                    g[i] += ur[2 * i] * ur[2 * i] + ur[2 * i + 1] * ur[2 * i + 1];
-        }
-        if (g)
+            const float *ur = u + 2 * c * P;
             for (size_t i = 0; i < P; i++)
-                g[i] = sqrtf(g[i]) / (float)p->accel;
+                g[i] += ur[2 * i] * ur[2 * i] + ur[2 * i + 1] * ur[2 * i + 1];
+        }
+        for (size_t i = 0; i < P; i++)
+            g[i] = sqrtf(g[i]) / (float)p->accel;
     }
     goto done;
 fail:
@@ -157,11 +199,8 @@ fail:
     if (gfactor)
         gt_array_free(gfactor);
 done:
-    free(ero);
-    free(ee1);
-    free(ct);
-    free(t);
-    free(kim);
+    free(j.ero);
+    free(j.ee1);
     return rc;
 }
 
@@ -208,6 +247,47 @@ static void mul_acc(float *restrict out, const float *restrict u, const float *r
     }
 }
 
+typedef struct unwrap_job {
+    const gt_backend *be;
+    const gt_array *kspace, *unmix;
+    gt_array *out;
+    size_t d[GT_MAX_DIMS], ud[GT_MAX_DIMS];
+    size_t P, cha, nuse, nblk, parts;
+    float scale;
+    atomic_int rc;
+} unwrap_job;
+
+/* Blocks [nblk * p / parts, nblk * (p + 1) / parts) with one scratch. */
+static void unwrap_part(void *ctx, size_t part)
+{
+    unwrap_job *j = ctx;
+    const size_t *d = j->d, *ud = j->ud;
+    size_t P = j->P, cha = j->cha, fn[2] = {d[0], d[1]};
+    size_t b0 = j->nblk * part / j->parts, b1 = j->nblk * (part + 1) / j->parts;
+    gt_cf *blk = malloc(P * cha * sizeof(gt_cf));
+    int rc = blk ? 0 : GT_ENOMEM;
+    for (size_t b = b0; b < b1 && !rc; b++) {
+        size_t n = b % d[4], s = (b / d[4]) % d[5], l = b / (d[4] * d[5]);
+        size_t ub = (n < ud[4] ? n : ud[4] - 1) +
+                    ud[4] * ((s < ud[5] ? s : ud[5] - 1) + ud[5] * (l < ud[6] ? l : ud[6] - 1));
+        memcpy(blk, (const gt_cf *)j->kspace->data + b * P * cha, P * cha * sizeof(gt_cf));
+        if ((rc = j->be->fft(0, blk, 2, fn, cha, GT_FFT_INVERSE, 1)))
+            break;
+        float *o = (float *)((gt_cf *)j->out->data + b * P);
+        const gt_cf *u = (const gt_cf *)j->unmix->data + ub * P * ud[3];
+        for (size_t c = 0; c < j->nuse; c++)
+            mul_acc(o, (const float *)(u + c * P), (const float *)(blk + c * P), P);
+        if (j->scale != 1.0f)
+            for (size_t i = 0; i < 2 * P; i++)
+                o[i] *= j->scale;
+    }
+    free(blk);
+    if (rc) {
+        int zero = 0;
+        atomic_compare_exchange_strong(&j->rc, &zero, rc);
+    }
+}
+
 int gt_grappa_unwrap(const gt_array *kspace, const gt_array *unmix, float scale, gt_array *out)
 {
     const gt_backend *be = NULL;
@@ -228,29 +308,19 @@ int gt_grappa_unwrap(const gt_array *kspace, const gt_array *unmix, float scale,
     int nd = kspace->ndim > 4 ? kspace->ndim : 4;
     if ((rc = gt_array_alloc(out, GT_DT_C64, GT_LOC_CPU, nd, od)))
         return rc;
-    gt_cf *blk = malloc(P * cha * sizeof(gt_cf));
-    if (!blk) {
+    unwrap_job j = {.be = be, .kspace = kspace, .unmix = unmix, .out = out, .P = P, .cha = cha,
+                    .nuse = nuse, .scale = scale};
+    memcpy(j.d, d, sizeof(d));
+    memcpy(j.ud, ud, sizeof(ud));
+    atomic_init(&j.rc, 0);
+    size_t nblk = d[4] * d[5] * d[6] * d[7];
+    int T = gt_pool_threads();
+    j.parts = nblk < (size_t)T ? nblk : (size_t)T;
+    j.nblk = nblk;
+    gt_pool_for(j.parts, unwrap_part, &j);
+    if ((rc = atomic_load(&j.rc))) {
         gt_array_free(out);
-        return gt_err_set(GT_ENOMEM, "grappa unwrap: scratch");
+        return gt_err_set(rc, "grappa unwrap: %s", rc == GT_ENOMEM ? "scratch" : "FFT failed");
     }
-    size_t nblk = d[4] * d[5] * d[6] * d[7], fn[2] = {d[0], d[1]};
-    for (size_t b = 0; b < nblk && !rc; b++) {
-        size_t n = b % d[4], s = (b / d[4]) % d[5], l = b / (d[4] * d[5]);
-        size_t ub = (n < ud[4] ? n : ud[4] - 1) +
-                    ud[4] * ((s < ud[5] ? s : ud[5] - 1) + ud[5] * (l < ud[6] ? l : ud[6] - 1));
-        memcpy(blk, (const gt_cf *)kspace->data + b * P * cha, P * cha * sizeof(gt_cf));
-        if ((rc = be->fft(0, blk, 2, fn, cha, GT_FFT_INVERSE, 1)))
-            break;
-        float *o = (float *)((gt_cf *)out->data + b * P);
-        const gt_cf *u = (const gt_cf *)unmix->data + ub * P * ud[3];
-        for (size_t c = 0; c < nuse; c++)
-            mul_acc(o, (const float *)(u + c * P), (const float *)(blk + c * P), P);
-        if (scale != 1.0f)
-            for (size_t i = 0; i < 2 * P; i++)
-                o[i] *= scale;
-    }
-    free(blk);
-    if (rc)
-        gt_array_free(out);
-    return rc;
+    return 0;
 }

@@ -7,6 +7,7 @@
  * 2008;26:133-141. Conventions follow Gadgetron hoNDKLT along the channel
  * dimension (algorithms.md §8): mean removed, eigenvectors of A^H A in
  * descending order, out = in * V. */
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -212,4 +213,107 @@ int gt_klt_apply(const gt_array *coeff, const gt_array *in, gt_array *out)
     if (rc)
         gt_array_free(out);
     return rc;
+}
+
+/* pool_cpu.c (to move to a header, see there). */
+typedef void (*gt_pool_fn)(void *ctx, size_t i);
+int gt_pool_threads(void);
+void gt_pool_for(size_t n, gt_pool_fn fn, void *ctx);
+
+enum { INPLACE_ROWS = 16384 }; /* rows (samples) per gathered gemm */
+
+typedef struct inplace_job {
+    const gt_array *coeff;
+    gt_array *a;
+    size_t d[GT_MAX_DIMS];
+    size_t ro, lines, m, cha, nblk, parts;
+    atomic_int rc;
+} inplace_job;
+
+/* rows [0, n) of the gathered lines ys[] back through coeff, in place. */
+static int inplace_chunk(const inplace_job *j, gt_cf *ab, const gt_cf *cf, const size_t *ys,
+                         size_t nl, gt_cf *ga, gt_cf *gc)
+{
+    size_t ro = j->ro, m = j->m, cha = j->cha, rows = nl * ro;
+    for (size_t c = 0; c < cha; c++)
+        for (size_t i = 0; i < nl; i++)
+            memcpy(ga + i * ro + rows * c, ab + ys[i] * ro + m * c, ro * sizeof(gt_cf));
+    int rc = gt_backend_cpu()->gemm(0, GT_OP_N, GT_OP_N, rows, cha, cha, 1.0f, ga, rows, 0, cf,
+                                    cha, 0, 0.0f, gc, rows, 0, 1);
+    if (rc)
+        return rc;
+    for (size_t c = 0; c < cha; c++)
+        for (size_t i = 0; i < nl; i++)
+            memcpy(ab + ys[i] * ro + m * c, gc + i * ro + rows * c, ro * sizeof(gt_cf));
+    return 0;
+}
+
+static void inplace_part(void *ctx, size_t part)
+{
+    inplace_job *j = ctx;
+    const size_t *d = j->d;
+    size_t ro = j->ro, m = j->m, cha = j->cha, maxl = INPLACE_ROWS / ro ? INPLACE_ROWS / ro : 1;
+    size_t cn = rp_dim(j->coeff, 2), cs = rp_dim(j->coeff, 3), cl = rp_dim(j->coeff, 4);
+    size_t b0 = j->nblk * part / j->parts, b1 = j->nblk * (part + 1) / j->parts;
+    gt_cf *ga = malloc(2 * maxl * ro * cha * sizeof(gt_cf));
+    size_t *ys = malloc(maxl * sizeof(size_t));
+    int rc = ga && ys ? 0 : GT_ENOMEM;
+    for (size_t b = b0; b < b1 && !rc; b++) {
+        size_t n = b % d[4], s = (b / d[4]) % d[5], l = b / (d[4] * d[5]);
+        size_t cb =
+            (n < cn ? n : cn - 1) + cn * ((s < cs ? s : cs - 1) + cs * (l < cl ? l : cl - 1));
+        gt_cf *ab = (gt_cf *)j->a->data + b * m * cha;
+        const gt_cf *cf = (const gt_cf *)j->coeff->data + cb * cha * cha;
+        size_t nl = 0;
+        for (size_t y = 0; y < j->lines && !rc; y++) {
+            /* all-zero lines (not acquired) stay zero: 0 * coeff = 0 */
+            if (line_has_data(ab, m, cha, y * ro, ro))
+                ys[nl++] = y;
+            if (nl == maxl || (y + 1 == j->lines && nl)) {
+                rc = inplace_chunk(j, ab, cf, ys, nl, ga, ga + maxl * ro * cha);
+                nl = 0;
+            }
+        }
+    }
+    free(ga);
+    free(ys);
+    if (rc) {
+        int zero = 0;
+        atomic_compare_exchange_strong(&j->rc, &zero, rc);
+    }
+}
+
+/* In-place gt_klt_apply for a square (CHA x CHA) coefficient set on host
+ * data a owns: a <- a * coeff, lines gathered into one gemm per chunk, blocks over
+ * the worker pool; no second full-size buffer. Other cases (fewer modes,
+ * GPU data) go through gt_klt_apply and replace *a.
+ * TODO(lead): declare in gt/recon_klt.h; until then callers declare it. */
+int gt_klt_apply_inplace(const gt_array *coeff, gt_array *a)
+{
+    int rc = rp_check_c64(a, "klt apply", NULL);
+    if (rc || (rc = rp_check_c64(coeff, "klt apply", NULL)))
+        return rc;
+    size_t cha = rp_dim(a, 3);
+    if (!a->owns || a->loc != GT_LOC_CPU || coeff->loc != GT_LOC_CPU || rp_dim(coeff, 0) != cha ||
+        rp_dim(coeff, 1) != cha) {
+        gt_array o = {0};
+        if ((rc = gt_klt_apply(coeff, a, &o)))
+            return rc;
+        gt_array_free(a);
+        *a = o;
+        return 0;
+    }
+    inplace_job j = {.coeff = coeff, .a = a, .ro = rp_dim(a, 0), .lines = rp_span(a, 1, 3),
+                     .cha = cha, .nblk = rp_span(a, 4, GT_MAX_DIMS)};
+    rp_dims7(a, j.d);
+    j.m = j.ro * j.lines;
+    atomic_init(&j.rc, 0);
+    if (j.m == 0 || j.nblk == 0 || cha == 0)
+        return 0;
+    int T = gt_pool_threads();
+    j.parts = j.nblk < (size_t)T ? j.nblk : (size_t)T;
+    gt_pool_for(j.parts, inplace_part, &j);
+    if ((rc = atomic_load(&j.rc)))
+        return gt_err_set(rc, "klt apply: %s", rc == GT_ENOMEM ? "workspace" : "gemm failed");
+    return 0;
 }

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "gt/err.h"
+#include "gt/msg_wire.h"
 #include "gt/session.h"
 #include "gt/wire.h"
 #include "testutil.h"
@@ -717,4 +718,65 @@ Test(sysinfo, gpu_probe_hook)
     expect_answer("gadgetron::cuda::devices", "0");
     gt_sysinfo_set_gpu_probe(NULL);
     expect_answer("gadgetron::info::cuda", "0");
+}
+
+/* A config whose reader takes image arrays (1024), as a puredistributed
+ * worker's does: the composite frame becomes one GT_MSG_IMAGE_ARRAY. */
+Test(session, composite_frame_decoded_for_its_reader)
+{
+    static const char cfg[] =
+        "<configuration><version>2</version>"
+        "<readers><reader><dll>gadgetron_core_readers</dll>"
+        "<classname>IsmrmrdImageArrayReader</classname></reader></readers>"
+        "<writers><writer><dll>gadgetron_core_writers</dll>"
+        "<classname>ImageWriter</classname></writer></writers>"
+        "<stream><gadget><name>Pass</name><classname>Whatever</classname></gadget></stream>"
+        "</configuration>";
+    rec r;
+    gt_session *s = new_session(&r);
+    cr_assert_eq(feed(s, GT_ID_CONFIG, cfg), 0);
+    cr_assert_eq(feed(s, GT_ID_HEADER, HEADER_XML), 0);
+    cr_assert_eq(gt_session_get_state(s), GT_SESSION_STREAM);
+
+    const size_t dims[7] = {4, 3, 1, 1, 2, 1, 1};
+    gt_image_array *ia;
+    cr_assert_eq(gt_image_array_create(dims, &ia), 0);
+    gt_cf *px = ia->data.data;
+    for (size_t i = 0; i < 24; i++)
+        px[i] = (float)i + 0.5f * I;
+    gt_msg *m;
+    cr_assert_eq(gt_msg_image_array(ia, &m), 0);
+    gt_buf b;
+    gt_buf_init(&b);
+    cr_assert_eq(gt_msg_wire_put(&b, m), 0);
+    gt_msg_unref(m);
+
+    gt_decoder *d;
+    cr_assert_eq(gt_decoder_create(NULL, &d), 0);
+    gt_msg_wire_register(d);
+    gt_frame f;
+    memset(&f, 0, sizeof f);
+    size_t used = 0;
+    cr_assert_eq(gt_decoder_feed(d, b.data, b.len, &used, &f), 1);
+    cr_assert_eq(used, b.len);
+    cr_assert_eq(gt_session_handle(s, &f), 0);
+    gt_frame_fini(&f);
+    cr_assert_eq(r.pushes, 1);
+    cr_assert_eq(r.types[0], GT_MSG_IMAGE_ARRAY);
+    expect_no_output(s);
+
+    /* A body that lies about its content is this connection's error. */
+    memset(&f, 0, sizeof f);
+    f.id = GT_ID_IMAGE_ARRAY;
+    f.raw = calloc(1, 16);
+    f.raw_len = 16;
+    f.raw[0] = 9; /* ndim 9 */
+    cr_assert_eq(gt_session_handle(s, &f), 0);
+    gt_frame_fini(&f);
+    cr_assert_eq(r.pushes, 1);
+    cr_assert_neq(gt_session_last_error(s), 0);
+
+    gt_decoder_destroy(d);
+    gt_buf_fini(&b);
+    gt_session_destroy(s);
 }
