@@ -27,7 +27,7 @@ shopt -u patsub_replacement 2>/dev/null || true
 die() { echo "bundle: $*" >&2; exit 1; }
 usage() { sed -n '8,21p' "$0" | sed 's/^# \{0,1\}//'; }
 
-build_dir=$src/build-release out= cuda_mode=auto do_build=1
+build_dir=$src/build-release out='' cuda_mode=auto do_build=1
 cmake_args=()
 while [ $# -gt 0 ]; do
     case $1 in
@@ -164,7 +164,8 @@ glibc=$(bundle_min_glibc "$root/libexec" "$root/lib")
 cuda_ver=
 for f in "$root"/lib/libcudart.so.*; do [ -e "$f" ] && cuda_ver=${f##*libcudart.so.}; done
 if [ -z "$cuda_ver" ] && [ -f "$module" ]; then
-    cuda_ver=$(readelf -d "$module" 2>/dev/null | sed -n 's/.*\[libcudart\.so\.\([0-9]*\)\].*/\1/p')
+    cuda_ver=$(readelf -d "$module" 2>/dev/null |
+        sed -n 's/.*\[libcudart\.so\.\([0-9]*\)\].*/\1/p' || true)
 fi
 sum_size() { local t=0 f; for f; do [ -f "$f" ] && t=$((t + $(stat -c %s "$f"))); done; echo "$t"; }
 human() { numfmt --to=iec-i --suffix=B "$1" 2>/dev/null || echo "$1 bytes"; }

@@ -1,3 +1,4 @@
+# shellcheck shell=bash disable=SC2034 # BUNDLE_LIBS is read by the sourcing script
 # scripts/bundle/libs.sh — sourced by scripts/bundle.sh (bash 4): which
 # shared libraries a relocatable bundle carries, found with ldd.
 #
@@ -118,6 +119,6 @@ bundle_min_glibc() {
     command -v objdump >/dev/null || { echo unknown; return 0; }
     local v
     v=$(find "$@" -type f -exec sh -c 'for f; do objdump -T "$f" 2>/dev/null; done' sh {} + |
-        grep -o 'GLIBC_[0-9][0-9.]*' | sed 's/GLIBC_//' | sort -uV | tail -n 1)
+        grep -o 'GLIBC_[0-9][0-9.]*' | sed 's/GLIBC_//' | sort -uV | tail -n 1 || true)
     echo "${v:-unknown}"
 }

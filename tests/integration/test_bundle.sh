@@ -44,11 +44,12 @@ case $tops in gadgetron-c-*-"$(uname -m)") ;; *) fail "top folder $tops is not g
 R=$T/unpack/$tops
 for p in gadgetron gadgetron_ismrmrd_client gadgetron_cloudbus_relay gadgetron_simulate_cine \
     gadgetron_h5_to_png; do
-    [ -x "$R/bin/$p" ] && [ -x "$R/libexec/$p" ] || fail "$p missing"
+    [ -x "$R/bin/$p" ] || fail "bin/$p missing"
+    [ -x "$R/libexec/$p" ] || fail "libexec/$p missing"
     read -r first <"$R/bin/$p"
     [ "$first" = "#!/bin/sh" ] || fail "bin/$p is not a launcher"
 done
-[ -f "$R/README.md" ] && grep -q "bin/gadgetron" "$R/README.md" || fail "README missing or empty"
+grep -q "bin/gadgetron" "$R/README.md" || fail "README missing or without usage"
 [ -f "$R/share/gadgetron/config/default.xml" ] || fail "default.xml missing"
 for l in libismrmrd libhdf5 libfftw3f libopenblas; do
     compgen -G "$R/lib/$l*.so*" >/dev/null || fail "no $l in lib/"
@@ -89,26 +90,28 @@ timeout 60 "${E[@]}" "$R/bin/gadgetron_ismrmrd_client" -a 127.0.0.1 -p "$PORT" -
     -o "$T/out.h5" -G run -c bundle_probe.xml >"$T/client.log" 2>&1
 grep -q "images received: 3" "$T/client.log" || fail "client: $(cat "$T/client.log")"
 timeout 60 "${E[@]}" "$R/bin/gadgetron_h5_to_png" -f "$T/out.h5" -o "$T/png" -q >"$T/png.log" 2>&1
-[ "$(ls "$T/png" | grep -c '\.png$')" = 3 ] || fail "expected 3 PNG files: $(ls "$T/png")"
+pngs=("$T"/png/*.png)
+[ ${#pngs[@]} = 3 ] || fail "expected 3 PNG files: $(ls "$T/png")"
+[ -s "${pngs[0]}" ] || fail "empty PNG ${pngs[0]}"
 
 # Relocatability: the server's libraries, as mapped, and the program itself.
 maps=$(cat "/proc/$PID/maps")
 exe=$(readlink "/proc/$PID/exe")
 [ "$exe" = "$R/libexec/gadgetron" ] || fail "server runs $exe, not the bundle's program"
 for l in libismrmrd libhdf5 libfftw3f libopenblas; do
-    paths=$(awk -v l="/$l[._]" '$6 ~ l {print $6}' <<<"$maps" | sort -u)
+    paths=$(awk -v l="/${l}[._]" '$6 ~ l {print $6}' <<<"$maps" | sort -u)
     [ -n "$paths" ] || fail "server maps no $l"
     outside=$(grep -v "^$R/lib/" <<<"$paths" || true)
     [ -z "$outside" ] || fail "server maps $l from outside the bundle: $outside"
 done
-for p in $(awk '$6 ~ /\.so/ {print $6}' <<<"$maps" | sort -u); do
+while read -r p; do
     case $p in "$R"/lib/*) continue ;; esac
     c=$(bundle_lib_class "${p##*/}")
     case $c in
     system | driver | cuda) ;;
     *) fail "server maps $p from outside the bundle" ;;
     esac
-done
+done < <(awk '$6 ~ /\.so/ {print $6}' <<<"$maps" | sort -u)
 if [ -f "$R/lib/libgt_cuda.so" ]; then
     # Loaded or not (no CUDA libraries, driver or GPU: CPU path), the
     # server tried the bundle's module, which the debug log names.
