@@ -11,19 +11,131 @@
  * a slice index >= NLOC, a channel count different from the buffer's, or a
  * readout with discard_pre + discard_post > number_of_samples is a GT_EDATA
  * error. Waveforms in the bucket are not forwarded (gt_recon_data has no
- * slot for them). */
+ * slot for them).
+ *
+ * Memory bound (not in Gadgetron): buffers this gadget sent that are still
+ * alive downstream are counted; before sorting a bucket, the gadget waits
+ * while they and a buffer the size of the last one would exceed
+ * max_buffer_mb_in_flight (0 = no bound). A 4-slice 32-coil cine otherwise
+ * holds every slice's buffer at once while GRAPPA works on the first. The
+ * wait never blocks the first buffer, and if nothing is released for
+ * INFLIGHT_STALL_S (a downstream gadget that keeps buffers until the end)
+ * the bound is dropped for the rest of the stream, so it cannot deadlock. */
 #include "gt/err.h"
 #include "gt/gadget.h"
 #include "gt/log.h"
 
+#include <errno.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #define MAX_BUFFER_BYTES ((size_t)8 << 30)
+#define INFLIGHT_STALL_S 10
+
+/* ---- buffers in flight ------------------------------------------------------
+ * A message's free callback only gets its body, so sent buffers are found
+ * in one process-wide table (body -> budget, bytes). A budget is shared by
+ * the gadget and its live buffers (refcounted): buffers may outlive it. */
+typedef struct budget {
+    size_t limit, bytes, last; /* bound, bytes alive, size of the last send */
+    int refs, disabled;
+    pthread_cond_t cv;
+} budget;
+
+typedef struct tracked {
+    void *body;
+    budget *b;
+    size_t bytes;
+} tracked;
+
+static pthread_mutex_t track_mu = PTHREAD_MUTEX_INITIALIZER;
+static tracked *track;
+static size_t ntrack, captrack;
+
+static void budget_unref_locked(budget *b)
+{
+    if (--b->refs == 0) {
+        pthread_cond_destroy(&b->cv);
+        free(b);
+    }
+}
+
+static void tracked_free(void *body)
+{
+    pthread_mutex_lock(&track_mu);
+    for (size_t i = 0; i < ntrack; i++)
+        if (track[i].body == body) {
+            budget *b = track[i].b;
+            b->bytes -= track[i].bytes;
+            pthread_cond_broadcast(&b->cv);
+            budget_unref_locked(b);
+            track[i] = track[--ntrack];
+            break;
+        }
+    pthread_mutex_unlock(&track_mu);
+    gt_recon_data_destroy(body);
+}
+
+/* Registers r (bytes) with b; on failure r is simply not counted. */
+static void budget_add(budget *b, gt_recon_data *r, size_t bytes)
+{
+    pthread_mutex_lock(&track_mu);
+    if (ntrack == captrack) {
+        size_t c = captrack ? 2 * captrack : 16;
+        tracked *t = realloc(track, c * sizeof *t);
+        if (t) {
+            track = t;
+            captrack = c;
+        }
+    }
+    if (ntrack < captrack) {
+        track[ntrack++] = (tracked){r, b, bytes};
+        b->bytes += bytes;
+        b->refs++;
+    }
+    b->last = bytes;
+    pthread_mutex_unlock(&track_mu);
+}
+
+/* Waits while the buffers alive plus one like the last exceed the bound. */
+static void budget_wait(budget *b, const char *name)
+{
+    pthread_mutex_lock(&track_mu);
+    while (!b->disabled && b->limit && b->bytes > 0 && b->bytes + b->last > b->limit) {
+        size_t before = b->bytes;
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        ts.tv_sec += INFLIGHT_STALL_S;
+        int rc = 0;
+        while (b->bytes == before && rc != ETIMEDOUT)
+            rc = pthread_cond_timedwait(&b->cv, &track_mu, &ts);
+        if (rc == ETIMEDOUT && b->bytes == before) {
+            b->disabled = 1;
+            gt_log(GT_LOG_WARN,
+                   "%s: no buffer released for %d s; max_buffer_mb_in_flight no longer applies",
+                   name, INFLIGHT_STALL_S);
+        }
+    }
+    pthread_mutex_unlock(&track_mu);
+}
+
+static size_t recon_bytes(const gt_recon_data *r)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < r->nbits; i++) {
+        n += gt_array_bytes(&r->bits[i].data.data);
+        if (r->bits[i].ref)
+            n += gt_array_bytes(&r->bits[i].ref->data);
+    }
+    return n;
+}
 
 typedef struct b2b_state {
     gt_dim ndim, sdim;
     int split_slices, ignore_segment, verbose;
+    budget *budget;
 } b2b_state;
 
 enum {
@@ -69,6 +181,17 @@ static int b2b_init(gt_gadget *g)
         (rc = gt_prop_bool(g, "ignore_segment", &st->ignore_segment)) < 0 ||
         (rc = gt_prop_bool(g, "verbose", &st->verbose)) < 0)
         return rc;
+    long mb = 0;
+    if ((rc = gt_prop_long(g, "max_buffer_mb_in_flight", &mb)) < 0)
+        return rc;
+    if (mb < 0 || (unsigned long)mb > (SIZE_MAX >> 20))
+        return gt_err_set(GT_ECONFIG, "Gadget '%s': max_buffer_mb_in_flight %ld out of range",
+                          g->name, mb);
+    if (!(st->budget = calloc(1, sizeof *st->budget)))
+        return gt_err_set(GT_ENOMEM, "Gadget '%s': budget", g->name);
+    st->budget->limit = (size_t)mb << 20;
+    st->budget->refs = 1;
+    pthread_cond_init(&st->budget->cv, NULL);
     const gt_dim ok[] = {GT_DIM_NONE,       GT_DIM_AVERAGE, GT_DIM_CONTRAST, GT_DIM_PHASE,
                          GT_DIM_REPETITION, GT_DIM_SET,     GT_DIM_SEGMENT,  GT_DIM_SLICE};
     int nok = 0, sok = 0;
@@ -488,7 +611,7 @@ static int key_cmp(const void *a, const void *b)
     return 0;
 }
 
-static int send_entry(entry *e, gt_emitter *out)
+static int send_entry(entry *e, budget *bg, gt_emitter *out)
 {
     size_t nbits = 0;
     for (int i = 0; i < GT_MRD_MAX_ENCODINGS; i++)
@@ -506,8 +629,10 @@ static int send_entry(entry *e, gt_emitter *out)
         e->ref[i] = NULL;
     }
     gt_msg *m = NULL;
-    if ((rc = gt_msg_recon_data(r, &m)) < 0)
+    size_t bytes = recon_bytes(r);
+    if ((rc = gt_msg_new(GT_MSG_RECON_DATA, r, tracked_free, &m)) < 0)
         return rc;
+    budget_add(bg, r, bytes);
     return gt_emit(out, m);
 }
 
@@ -517,6 +642,8 @@ static int b2b_process(gt_gadget *g, gt_msg *m, gt_emitter *out)
         return gt_emit(out, m);
     work w = {.st = g->state, .hdr = g->ctx ? g->ctx->header : NULL};
     const gt_bucket *bk = m->body;
+    b2b_state *st = g->state;
+    budget_wait(st->budget, g->name);
     int rc = 0;
     if (!w.hdr || w.hdr->n_encodings < 1) {
         rc = gt_err_set(GT_ECONFIG, "BucketToBufferGadget needs an ISMRMRD header with an "
@@ -535,7 +662,7 @@ static int b2b_process(gt_gadget *g, gt_msg *m, gt_emitter *out)
         goto done;
     qsort(w.e, w.n, sizeof *w.e, key_cmp);
     for (size_t i = 0; i < w.n && rc == 0; i++)
-        rc = send_entry(&w.e[i], out);
+        rc = send_entry(&w.e[i], st->budget, out);
 done:
     for (size_t i = 0; i < w.n; i++)
         entry_fini(&w.e[i]);
@@ -552,8 +679,22 @@ static const gt_prop_spec b2b_props[] = {
     {"split_slices", "false", "one buffer per slice instead of slices along LOC"},
     {"ignore_segment", "false", "merge segments into one buffer"},
     {"verbose", "false", "log buffer sizes"},
+    {"max_buffer_mb_in_flight", "640",
+     "wait before sorting a bucket while the buffers sent and still alive downstream plus "
+     "one more would exceed this many MB (0: no bound; not in Gadgetron)"},
     {NULL, NULL, NULL},
 };
+
+static void b2b_fini(gt_gadget *g)
+{
+    b2b_state *st = g->state;
+    if (!st->budget)
+        return;
+    pthread_mutex_lock(&track_mu);
+    budget_unref_locked(st->budget);
+    pthread_mutex_unlock(&track_mu);
+    st->budget = NULL;
+}
 
 const gt_gadget_class gt_gadget_cls_bucket_to_buffer = {
     .classname = "BucketToBufferGadget",
@@ -561,4 +702,5 @@ const gt_gadget_class gt_gadget_cls_bucket_to_buffer = {
     .state_size = sizeof(b2b_state),
     .init = b2b_init,
     .process = b2b_process,
+    .fini = b2b_fini,
 };

@@ -33,11 +33,11 @@
 #include "gt/wire.h"
 
 typedef enum gt_link_result {
-    GT_LINK_OK = 0,          /* the worker closed the session without error */
-    GT_LINK_UNREACHABLE,     /* connect failed: the worker never got the job */
-    GT_LINK_LOST,            /* disconnect, protocol garbage or silence: worker unusable */
-    GT_LINK_JOB_FAILED,      /* the worker reported errors: the job failed there */
-    GT_LINK_CANCELLED,       /* io->next_input asked to stop */
+    GT_LINK_OK = 0,      /* the worker closed the session without error */
+    GT_LINK_UNREACHABLE, /* connect failed: the worker never got the job */
+    GT_LINK_LOST,        /* disconnect, protocol garbage or silence: worker unusable */
+    GT_LINK_JOB_FAILED,  /* the worker reported errors: the job failed there */
+    GT_LINK_CANCELLED,   /* io->next_input asked to stop */
 } gt_link_result;
 
 typedef struct gt_link_io {
@@ -58,8 +58,8 @@ typedef struct gt_link_opts {
     size_t config_len;
     const char *header_xml; /* sent as HEADER */
     size_t header_len;
-    int connect_timeout_ms; /* 0 = 5000 */
-    int silence_ms;         /* 0 = 5000; also the ping's deadline */
+    int connect_timeout_ms;       /* 0 = 5000 */
+    int silence_ms;               /* 0 = 5000; also the ping's deadline */
     const gt_wire_limits *limits; /* NULL = defaults */
 } gt_link_opts;
 

@@ -43,6 +43,9 @@ int gt_dist_node_create_legacy(const gt_config *cfg, const gt_cfg_stream *strm, 
 /* v2 form: node is GT_CFG_DISTRIBUTED or GT_CFG_PUREDISTRIBUTED. */
 int gt_dist_node_create(const gt_cfg_node *node, const gt_stream_ctx *ctx, gt_emitter *em,
                         gt_dist_node **out);
+/* Property spec of a v2 <distributor> classname (AcquisitionDistributor,
+ * BufferDistributor), NULL-terminated; NULL for an unknown classname. */
+const gt_prop_spec *gt_dist_distributor_props(const char *classname);
 /* Name for logs and errors ("Distribute", the distributor's name, ...). */
 const char *gt_dist_node_name(const gt_dist_node *n);
 /* Takes m. Never blocks on workers: input is kept per job. GT_ENOMEM. */

@@ -72,7 +72,7 @@ void gt_sched_mark_down(gt_sched *s, int id);
 int gt_sched_may_retry(const gt_sched *s, int failures);
 
 /* Introspection (ids out of range give 0 / NULL). */
-size_t gt_sched_count(const gt_sched *s); /* workers including this node */
+size_t gt_sched_count(const gt_sched *s);                    /* workers including this node */
 const gt_worker *gt_sched_worker(const gt_sched *s, int id); /* NULL for local */
 int gt_sched_is_up(const gt_sched *s, int id);
 int gt_sched_inflight(const gt_sched *s, int id);

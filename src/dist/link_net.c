@@ -108,7 +108,8 @@ int gt_link_ping(const gt_worker *w, int timeout_ms)
     if ((rc = gt_link_connect(w, timeout_ms, &fd)) < 0)
         goto done;
     static const char q[] = "gadgetron::version";
-    if ((rc = gt_wire_put_query(&out, 1, q, sizeof q - 1)) < 0 || (rc = gt_wire_put_close(&out)) < 0)
+    if ((rc = gt_wire_put_query(&out, 1, q, sizeof q - 1)) < 0 ||
+        (rc = gt_wire_put_close(&out)) < 0)
         goto done;
     if ((rc = gt_decoder_create(NULL, &dec)) < 0)
         goto done;

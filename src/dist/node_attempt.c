@@ -120,8 +120,7 @@ static int local_output(void *user, gt_msg *m)
 void *dist_remote_main(void *arg)
 {
     dist_attempt *a = arg;
-    gt_log_set_context("conn %u dist %s", a->node->ctx ? a->node->ctx->conn_id : 0u,
-                       a->node->name);
+    gt_log_set_context("conn %u dist %s", a->node->ctx ? a->node->ctx->conn_id : 0u, a->node->name);
     char *why = NULL;
     gt_link_result res = gt_link_run(a->link, &why);
     pthread_mutex_lock(&a->node->mu);

@@ -56,6 +56,14 @@ static const gt_prop_spec v2_props[] = {
 
 static const gt_gadget_class v2_cls = {.classname = "distributor", .props = v2_props};
 
+const gt_prop_spec *gt_dist_distributor_props(const char *classname)
+{
+    if (classname && (strcmp(classname, "AcquisitionDistributor") == 0 ||
+                      strcmp(classname, "BufferDistributor") == 0))
+        return v2_props;
+    return NULL;
+}
+
 static int check_names(const gt_cfg_gadget *cfg, const gt_prop_spec *spec)
 {
     for (size_t i = 0; i < cfg->nprops; i++) {
@@ -112,8 +120,7 @@ static int read_common(const gt_gadget *g, dist_opts *o, const char *silence_pro
         (rc = gt_prop_dim(g, "parallel_dimension", &o->dim)) < 0)
         return rc;
     if (o->dim == GT_DIM_NONE || o->dim == GT_DIM_N_ACQUISITIONS)
-        return gt_err_set(GT_ECONFIG, "'%s': parallel_dimension must name a header index",
-                          g->name);
+        return gt_err_set(GT_ECONFIG, "'%s': parallel_dimension must name a header index", g->name);
     if (!check)
         o->silence_ms = 86400 * 1000; /* liveness checks off: only disconnects count */
     o->sched.use_local = use_local;
@@ -175,14 +182,14 @@ int gt_dist_node_create_legacy(const gt_config *cfg, const gt_cfg_stream *strm, 
     }
     defaults(&n->o);
     snprintf(n->name, sizeof n->name, "%s", g->name);
-    n->o.kind = strcmp(dcfg->classname, "IsmrmrdImageDistributeGadget") == 0 ? DIST_IMAGE
-                                                                              : DIST_ACQ;
+    n->o.kind =
+        strcmp(dcfg->classname, "IsmrmrdImageDistributeGadget") == 0 ? DIST_IMAGE : DIST_ACQ;
     if ((rc = read_common(g, &n->o, "check_node_alive_time_out")) < 0 ||
         (rc = gt_prop_bool(g, "single_package_mode", &n->o.single_package)) < 0)
         goto fail;
     if (n->o.kind == DIST_IMAGE && n->o.dim != GT_DIM_AVERAGE && n->o.dim != GT_DIM_SLICE &&
-        n->o.dim != GT_DIM_CONTRAST && n->o.dim != GT_DIM_PHASE &&
-        n->o.dim != GT_DIM_REPETITION && n->o.dim != GT_DIM_SET) {
+        n->o.dim != GT_DIM_CONTRAST && n->o.dim != GT_DIM_PHASE && n->o.dim != GT_DIM_REPETITION &&
+        n->o.dim != GT_DIM_SET) {
         rc = gt_err_set(GT_ECONFIG, "'%s': parallel_dimension '%s' is not an image index", n->name,
                         gt_prop_str(g, "parallel_dimension"));
         goto fail;
@@ -251,6 +258,11 @@ int gt_dist_node_create(const gt_cfg_node *node, const gt_stream_ctx *ctx, gt_em
             n->o.kind = DIST_BUFFER;
         } else {
             rc = gt_err_set(GT_ECONFIG, "Unknown distributor classname '%s'", cls);
+            goto fail;
+        }
+        if (!node->nwriters) {
+            rc = gt_err_set(GT_ECONFIG, "<distributed> '%s' has no writers to send to workers",
+                            n->name);
             goto fail;
         }
         gt_gadget g = {.cls = &v2_cls, .name = n->name, .cfg = d, .ctx = ctx};

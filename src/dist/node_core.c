@@ -119,12 +119,24 @@ static int key_of(const gt_dist_node *n, const gt_msg *m, long *key)
             return 0;
         const ISMRMRD_ImageHeader *h = &((const gt_image *)m->body)->head;
         switch (n->o.dim) {
-        case GT_DIM_AVERAGE: *key = h->average; break;
-        case GT_DIM_CONTRAST: *key = h->contrast; break;
-        case GT_DIM_PHASE: *key = h->phase; break;
-        case GT_DIM_REPETITION: *key = h->repetition; break;
-        case GT_DIM_SET: *key = h->set; break;
-        default: *key = h->slice; break;
+        case GT_DIM_AVERAGE:
+            *key = h->average;
+            break;
+        case GT_DIM_CONTRAST:
+            *key = h->contrast;
+            break;
+        case GT_DIM_PHASE:
+            *key = h->phase;
+            break;
+        case GT_DIM_REPETITION:
+            *key = h->repetition;
+            break;
+        case GT_DIM_SET:
+            *key = h->set;
+            break;
+        default:
+            *key = h->slice;
+            break;
         }
         return 1;
     }
@@ -269,6 +281,7 @@ void gt_dist_node_destroy(gt_dist_node *n)
     free(n->fifo.v);
     free(n->sub_xml);
     free(n->relay);
+    free(n->first_error);
     gt_sched_destroy(n->sched);
     if (n->sync_ok) {
         pthread_cond_destroy(&n->cv);

@@ -34,12 +34,16 @@ static void run_discovery(gt_dist_node *n, int first)
     if (first) {
         if (rc < 0 || l.count == 0) {
             if (n->o.sched.no_local_fallback)
-                gt_log(GT_LOG_WARN, "[%s] Remote worker list empty (%s) and local fallback is "
-                       "disabled: nothing can compute", n->name, warn[0] ? warn : "no workers");
+                gt_log(GT_LOG_WARN,
+                       "[%s] Remote worker list empty (%s) and local fallback is "
+                       "disabled: nothing can compute",
+                       n->name, warn[0] ? warn : "no workers");
             else
-                gt_log(GT_LOG_WARN, "[%s] Remote worker list empty; adding local worker. This "
+                gt_log(GT_LOG_WARN,
+                       "[%s] Remote worker list empty; adding local worker. This "
                        "machine will perform reconstructions. This is probably not what you "
-                       "intended. (%s)", n->name, warn[0] ? warn : "no workers");
+                       "intended. (%s)",
+                       n->name, warn[0] ? warn : "no workers");
         } else {
             gt_log(GT_LOG_INFO, "[%s] discovered %zu worker(s)%s%s", n->name, l.count,
                    warn[0] ? "; " : "", warn);

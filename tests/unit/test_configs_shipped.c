@@ -9,6 +9,7 @@
 
 #include "gt/config.h"
 #include "gt/err.h"
+#include "gt/dist_node.h"
 #include "gt/gadget.h"
 
 #define CFG_DIR GT_SOURCE_DIR "/configs"
@@ -65,8 +66,20 @@ static int check_node(const char *file, const gt_cfg_node *n)
         for (size_t i = 0; i < n->nstreams; i++)
             bad += check_stream(file, &n->streams[i]);
     }
-    if (n->kind == GT_CFG_DISTRIBUTED)
-        bad += check_gadget(file, &n->distributor);
+    if (n->kind == GT_CFG_DISTRIBUTED) {
+        /* Distributors are not gadgets: they have their own table. */
+        const gt_cfg_gadget *d = &n->distributor;
+        const gt_prop_spec *spec = gt_dist_distributor_props(d->classname);
+        cr_expect_not_null(spec, "%s: distributor '%s': classname %s is unknown", file, d->name,
+                           d->classname);
+        bad += !spec;
+        for (size_t i = 0; spec && i < d->nprops; i++) {
+            int ok = spec_has(spec, d->props[i].name);
+            cr_expect(ok, "%s: distributor '%s': property '%s' is not declared", file, d->name,
+                      d->props[i].name);
+            bad += !ok;
+        }
+    }
     if (n->kind == GT_CFG_DISTRIBUTED || n->kind == GT_CFG_PUREDISTRIBUTED ||
         n->kind == GT_CFG_PARALLELPROCESS)
         bad += check_stream(file, &n->inner);

@@ -8,8 +8,8 @@
 
 static gt_sched *make(int use_local, int jobs, int no_fallback, int nworkers)
 {
-    gt_sched_opts o = {.jobs_per_worker = jobs, .use_local = use_local,
-                       .no_local_fallback = no_fallback};
+    gt_sched_opts o = {
+        .jobs_per_worker = jobs, .use_local = use_local, .no_local_fallback = no_fallback};
     gt_sched *s = NULL;
     cr_assert_eq(gt_sched_create(&o, &s), 0);
     for (int i = 0; i < nworkers; i++) {

@@ -74,7 +74,8 @@ static const char pure_cfg[] =
     "<readers><reader><classname>AcquisitionReader</classname></reader></readers>\n"
     "<writers><writer><classname>ImageWriter</classname></writer></writers>\n"
     "<stream>\n"
-    "<gadget><name>RemoveROOversampling</name><classname>RemoveROOversamplingGadget</classname></gadget>\n"
+    "<gadget><name>RemoveROOversampling</name><classname>RemoveROOversamplingGadget</classname></"
+    "gadget>\n"
     "<gadget><name>AccTrig</name><classname>AcquisitionAccumulateTriggerGadget</classname>"
     "<property name=\"trigger_dimension\" value=\"repetition\"/>"
     "<property name=\"sorting_dimension\" value=\"slice\"/></gadget>\n"
@@ -86,7 +87,8 @@ static const char pure_cfg[] =
     "<puredistributed>\n"
     "<readers><reader><classname>ImageReader</classname></reader></readers>\n"
     "<writers><writer><classname>ImageWriter</classname></writer></writers>\n"
-    "<purestream><gadget><name>Extract</name><classname>ExtractGadget</classname></gadget></purestream>\n"
+    "<purestream><gadget><name>Extract</name><classname>ExtractGadget</classname></gadget></"
+    "purestream>\n"
     "</puredistributed>\n"
     "<gadget><name>ImageFinish</name><classname>ImageFinishGadget</classname></gadget>\n"
     "</stream>\n</configuration>\n";
@@ -147,7 +149,10 @@ static void expect_same_keyed(const char *outp, const char *refp, double tol0, d
             cr_assert(m == i || !same_key(&a[i].head, &a[m].head), "duplicate image %zu", i);
         cr_assert_eq(a[i].n, b[k].n);
         double e = gt_test_nrmse_f(a[i].mag, b[k].mag, a[i].n);
-        cr_expect_leq(e, a[i].head.slice == 0 ? tol0 : rel_tol, "%s image %zu (series %u slice %u phase %u type %u): relative L2 %.3g", outp, i, a[i].head.image_series_index, a[i].head.slice, a[i].head.phase, a[i].head.image_type, e);
+        cr_expect_leq(e, a[i].head.slice == 0 ? tol0 : rel_tol,
+                      "%s image %zu (series %u slice %u phase %u type %u): relative L2 %.3g", outp,
+                      i, a[i].head.image_series_index, a[i].head.slice, a[i].head.phase,
+                      a[i].head.image_type, e);
     }
     e2e_free_images(a, na);
     e2e_free_images(b, nb);
@@ -177,8 +182,9 @@ Test(e2e_dist, shipped_cine_configs_match_the_plain_chain)
     start_fleet();
     snprintf(ref, sizeof ref, "%s/plain.h5", tmp);
     snprintf(log, sizeof log, "%s/plain.log", tmp);
-    cr_assert_eq(run_client_named(gateway.port, data, ref,
-                                  "Generic_Cartesian_Grappa_RealTimeCine.xml", log), 0);
+    cr_assert_eq(
+        run_client_named(gateway.port, data, ref, "Generic_Cartesian_Grappa_RealTimeCine.xml", log),
+        0);
     const char *cfgs[] = {"Generic_Cartesian_Grappa_RealTimeCine_Cloud.xml",
                           "Generic_Cartesian_Grappa_RealTimeCine_Distributed.xml"};
     for (int i = 0; i < 2; i++) {

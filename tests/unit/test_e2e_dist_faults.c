@@ -134,8 +134,9 @@ Test(e2e_dist_faults, nothing_can_compute_is_a_clear_error)
     size_t len = 0;
     char *text = gt_test_read_file(client_log, &len);
     cr_assert_not_null(text);
-    cr_expect_not_null(strstr(text, "[Distributor] ERROR: distributed reconstruction failed for 4 of 4"),
-                       "client log: %s", text);
+    cr_expect_not_null(
+        strstr(text, "[Distributor] ERROR: distributed reconstruction failed for 4 of 4"),
+        "client log: %s", text);
     cr_expect_not_null(strstr(text, "no worker can compute"), "client log: %s", text);
     free(text);
     cr_expect(gt_test_server_alive(&gateway));

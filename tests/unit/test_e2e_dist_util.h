@@ -109,8 +109,20 @@ static int run_client(int port, const char *in, const char *out, const char *con
 {
     char p[16];
     snprintf(p, sizeof p, "%d", port);
-    const char *argv[] = {"gadgetron_ismrmrd_client", "-a", "127.0.0.1", "-p", p, "-f", in, "-o",
-                          out, "-C", config_path, "-G", "recon", NULL};
+    const char *argv[] = {"gadgetron_ismrmrd_client",
+                          "-a",
+                          "127.0.0.1",
+                          "-p",
+                          p,
+                          "-f",
+                          in,
+                          "-o",
+                          out,
+                          "-C",
+                          config_path,
+                          "-G",
+                          "recon",
+                          NULL};
     return gt_test_run(argv, 120, log);
 }
 
@@ -119,8 +131,20 @@ static int run_client_named(int port, const char *in, const char *out, const cha
 {
     char p[16];
     snprintf(p, sizeof p, "%d", port);
-    const char *argv[] = {"gadgetron_ismrmrd_client", "-a", "127.0.0.1", "-p", p, "-f", in, "-o",
-                          out, "-c", config, "-G", "recon", NULL};
+    const char *argv[] = {"gadgetron_ismrmrd_client",
+                          "-a",
+                          "127.0.0.1",
+                          "-p",
+                          p,
+                          "-f",
+                          in,
+                          "-o",
+                          out,
+                          "-c",
+                          config,
+                          "-G",
+                          "recon",
+                          NULL};
     return gt_test_run(argv, 120, log);
 }
 
@@ -179,7 +203,8 @@ static const char legacy_fmt[] =
     "<gadgetronStreamConfiguration xmlns=\"http://gadgetron.sf.net/gadgetron\">\n"
     "<reader><slot>1008</slot><dll>gadgetron_mricore</dll>"
     "<classname>GadgetIsmrmrdAcquisitionMessageReader</classname></reader>\n"
-    "<writer><slot>1022</slot><dll>gadgetron_mricore</dll><classname>MRIImageWriter</classname></writer>\n"
+    "<writer><slot>1022</slot><dll>gadgetron_mricore</dll><classname>MRIImageWriter</classname></"
+    "writer>\n"
     "<gadget><name>RemoveROOversampling</name><dll>gadgetron_mricore</dll>"
     "<classname>RemoveROOversamplingGadget</classname></gadget>\n"
     "<gadget><name>Distribute</name><dll>gadgetron_distributed</dll>"
@@ -191,7 +216,8 @@ static const char legacy_fmt[] =
     "<classname>AcquisitionAccumulateTriggerGadget</classname>"
     "<property><name>trigger_dimension</name><value>repetition</value></property>"
     "<property><name>sorting_dimension</name><value>slice</value></property></gadget>\n"
-    "<gadget><name>Buff</name><dll>gadgetron_mricore</dll><classname>BucketToBufferGadget</classname>"
+    "<gadget><name>Buff</name><dll>gadgetron_mricore</dll><classname>BucketToBufferGadget</"
+    "classname>"
     "<property><name>N_dimension</name><value></value></property>"
     "<property><name>S_dimension</name><value></value></property>"
     "<property><name>split_slices</name><value>true</value></property></gadget>\n"
@@ -199,8 +225,10 @@ static const char legacy_fmt[] =
     "<classname>SimpleReconGadget</classname></gadget>\n"
     "<gadget><name>ImageArraySplit</name><dll>gadgetron_mricore</dll>"
     "<classname>ImageArraySplitGadget</classname></gadget>\n"
-    "<gadget><name>Collect</name><dll>gadgetron_distributed</dll><classname>CollectGadget</classname></gadget>\n"
-    "<gadget><name>Extract</name><dll>gadgetron_mricore</dll><classname>ExtractGadget</classname></gadget>\n"
+    "<gadget><name>Collect</name><dll>gadgetron_distributed</dll><classname>CollectGadget</"
+    "classname></gadget>\n"
+    "<gadget><name>Extract</name><dll>gadgetron_mricore</dll><classname>ExtractGadget</classname></"
+    "gadget>\n"
     "<gadget><name>ImageFinish</name><dll>gadgetron_mricore</dll>"
     "<classname>ImageFinishGadget</classname></gadget>\n"
     "</gadgetronStreamConfiguration>\n";
@@ -208,16 +236,22 @@ static const char legacy_fmt[] =
 /* v2 <distributed> of the same chain. %s: extra distributor properties. */
 static const char v2_fmt[] =
     "<?xml version=\"1.0\"?>\n<configuration><version>2</version>\n"
-    "<readers><reader><dll>gadgetron_core_readers</dll><classname>AcquisitionReader</classname></reader></readers>\n"
-    "<writers><writer><dll>gadgetron_core_writers</dll><classname>ImageWriter</classname></writer></writers>\n"
+    "<readers><reader><dll>gadgetron_core_readers</dll><classname>AcquisitionReader</classname></"
+    "reader></readers>\n"
+    "<writers><writer><dll>gadgetron_core_writers</dll><classname>ImageWriter</classname></"
+    "writer></writers>\n"
     "<stream>\n"
     "<gadget><name>RemoveROOversampling</name><dll>gadgetron_mricore</dll>"
     "<classname>RemoveROOversamplingGadget</classname></gadget>\n"
     "<distributed>\n"
-    "<readers><reader><dll>gadgetron_core_readers</dll><classname>AcquisitionReader</classname></reader>"
-    "<reader><dll>gadgetron_core_readers</dll><classname>ImageReader</classname></reader></readers>\n"
-    "<writers><writer><dll>gadgetron_core_writers</dll><classname>AcquisitionWriter</classname></writer>"
-    "<writer><dll>gadgetron_core_writers</dll><classname>ImageWriter</classname></writer></writers>\n"
+    "<readers><reader><dll>gadgetron_core_readers</dll><classname>AcquisitionReader</classname></"
+    "reader>"
+    "<reader><dll>gadgetron_core_readers</dll><classname>ImageReader</classname></reader></"
+    "readers>\n"
+    "<writers><writer><dll>gadgetron_core_writers</dll><classname>AcquisitionWriter</classname></"
+    "writer>"
+    "<writer><dll>gadgetron_core_writers</dll><classname>ImageWriter</classname></writer></"
+    "writers>\n"
     "<distributor><name>Distributor</name><dll>gadgetron_core_distributed</dll>"
     "<classname>AcquisitionDistributor</classname>"
     "<property name=\"parallel_dimension\" value=\"slice\"/>%s</distributor>\n"
@@ -226,15 +260,19 @@ static const char v2_fmt[] =
     "<classname>AcquisitionAccumulateTriggerGadget</classname>"
     "<property name=\"trigger_dimension\" value=\"repetition\"/>"
     "<property name=\"sorting_dimension\" value=\"slice\"/></gadget>\n"
-    "<gadget><name>Buff</name><dll>gadgetron_mricore</dll><classname>BucketToBufferGadget</classname>"
+    "<gadget><name>Buff</name><dll>gadgetron_mricore</dll><classname>BucketToBufferGadget</"
+    "classname>"
     "<property name=\"N_dimension\" value=\"\"/><property name=\"S_dimension\" value=\"\"/>"
     "<property name=\"split_slices\" value=\"true\"/></gadget>\n"
-    "<gadget><name>SimpleRecon</name><dll>gadgetron_mricore</dll><classname>SimpleReconGadget</classname></gadget>\n"
+    "<gadget><name>SimpleRecon</name><dll>gadgetron_mricore</dll><classname>SimpleReconGadget</"
+    "classname></gadget>\n"
     "<gadget><name>ImageArraySplit</name><dll>gadgetron_mricore</dll>"
     "<classname>ImageArraySplitGadget</classname></gadget>\n"
     "</stream>\n</distributed>\n"
-    "<gadget><name>Extract</name><dll>gadgetron_mricore</dll><classname>ExtractGadget</classname></gadget>\n"
-    "<gadget><name>ImageFinish</name><dll>gadgetron_mricore</dll><classname>ImageFinishGadget</classname></gadget>\n"
+    "<gadget><name>Extract</name><dll>gadgetron_mricore</dll><classname>ExtractGadget</classname></"
+    "gadget>\n"
+    "<gadget><name>ImageFinish</name><dll>gadgetron_mricore</dll><classname>ImageFinishGadget</"
+    "classname></gadget>\n"
     "</stream>\n</configuration>\n";
 
 static void write_config(const char *path, const char *fmt, const char *extra)

@@ -398,16 +398,16 @@ Test(pipeline, bad_property_value)
     cr_assert(strstr(gt_err_detail(), "trigger_dimension"), "%s", gt_err_detail());
 }
 
-Test(pipeline, distributed_unsupported)
+Test(pipeline, parallelprocess_unsupported)
 {
     int rc = create_rc(
         "<configuration><version>2</version><stream>"
         "<gadget><classname>ImageFinishGadget</classname></gadget>"
-        "<distributed><distributor><classname>AcquisitionDistributor</classname></distributor>"
-        "<stream><gadget><classname>ImageFinishGadget</classname></gadget></stream>"
-        "</distributed></stream></configuration>");
+        "<parallelprocess workers=\"2\"><purestream>"
+        "<gadget><classname>ImageFinishGadget</classname></gadget>"
+        "</purestream></parallelprocess></stream></configuration>");
     cr_assert_eq(rc, GT_EUNSUPPORTED);
-    cr_assert_str_eq(gt_err_detail(), "<distributed> is not supported yet");
+    cr_assert_str_eq(gt_err_detail(), "<parallelprocess> is not supported yet");
 }
 
 Test(pipeline, reader_writer_tables)
