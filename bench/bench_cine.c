@@ -108,8 +108,8 @@ static void print_row(const char *mode, const cine_case *c, summary s, int reps)
         printf("  %-8s failed\n", mode);
         return;
     }
-    printf("  %-8s %9.3f %12.3f %10.1f %10.0f %7.0f %5d/%d\n", mode, s.wall,
-           s.wall / c->slices, s.images / s.wall, s.peak, s.images, s.ok, reps);
+    printf("  %-8s %9.3f %12.3f %10.1f %10.0f %7.0f %5d/%d\n", mode, s.wall, s.wall / c->slices,
+           s.images / s.wall, s.peak, s.images, s.ok, reps);
 }
 
 static void print_stages(run_result *r, int n, const cine_case *c)
@@ -210,8 +210,8 @@ int main(int argc, char **argv)
         printf("\ncase %s: %d slices, %dx%d, RO oversampling %d, %d phases, %d coils, R=%d, "
                "noise scan, correlated noise\n",
                c->name, c->slices, c->ro, c->e1, c->os, c->phases, c->coils, c->accel);
-        printf("  %-8s %9s %12s %10s %10s %7s %7s\n", "mode", "wall s", "per slice s",
-               "images/s", "peak MB", "images", "ok");
+        printf("  %-8s %9s %12s %10s %10s %7s %7s\n", "mode", "wall s", "per slice s", "images/s",
+               "peak MB", "images", "ok");
         if (do_in)
             print_row("inproc", c, summarise(ri, reps), reps);
         if (do_e2e)

@@ -95,15 +95,15 @@ static double rate_fft(int reps, size_t n0, size_t n1, size_t batch)
 
 /* ---- stages ------------------------------------------------------------------ */
 
-#define TIME_REPS(reps, out, ...)                                                        \
-    do {                                                                                  \
-        double tt_[16];                                                                   \
-        for (int r_ = 0; r_ < (reps); r_++) {                                             \
-            double t0_ = bench_now();                                                     \
-            __VA_ARGS__;                                                                  \
-            tt_[r_] = bench_now() - t0_;                                                  \
-        }                                                                                 \
-        (out) = median(tt_, (reps));                                                      \
+#define TIME_REPS(reps, out, ...)                                                                  \
+    do {                                                                                           \
+        double tt_[16];                                                                            \
+        for (int r_ = 0; r_ < (reps); r_++) {                                                      \
+            double t0_ = bench_now();                                                              \
+            __VA_ARGS__;                                                                           \
+            tt_[r_] = bench_now() - t0_;                                                           \
+        }                                                                                          \
+        (out) = median(tt_, (reps));                                                               \
     } while (0)
 
 /* Prewhitening of one slice's readouts: [RO*os, CHA] x W per readout. */
@@ -138,16 +138,15 @@ static krow k_remove_os(const cine_case *c, int reps)
     gt_cf *x = calloc(n1 * cha, sizeof *x);
     if (!x)
         return k;
-    TIME_REPS(reps, k.sec, for (size_t i = 0; i < nread; i++) {
-        gt_fftc_host(x, 1, &n1, cha, GT_FFT_FORWARD);
-        gt_fftc_host(x, 1, &n2, cha, GT_FFT_INVERSE);
-    });
+    TIME_REPS(
+        reps, k.sec, for (size_t i = 0; i < nread; i++) {
+            gt_fftc_host(x, 1, &n1, cha, GT_FFT_FORWARD);
+            gt_fftc_host(x, 1, &n2, cha, GT_FFT_INVERSE);
+        });
     free(x);
     return k;
 }
 
-/* src/recon/klt.c; to be declared in gt/recon_klt.h. */
-int gt_klt_apply_inplace(const gt_array *coeff, gt_array *a);
 
 /* KLT (EigenChannel, in place) on the sampled lines: [RO, CHA] x [CHA, CHA]. */
 static krow k_klt(const cine_case *c, int reps)
@@ -198,7 +197,8 @@ static void k_grappa(const cine_case *c, int reps, size_t dst, krow *rows)
         hi = p.tgt_e1[p.n_tgt - 1];
     double nrows = (double)(ro - 2 * (p.k_ro / 2)) * (double)((long)e1 - hi + (lo < 0 ? lo : 0));
     rows[0].gflop = (4.0 * K * (K + 1) * nrows + 8.0 * K * nb * nrows + 4.0 / 3.0 * K * K * K +
-                     8.0 * K * K * nb) / 1e9;
+                     8.0 * K * K * nb) /
+                    1e9;
     TIME_REPS(reps, rows[0].sec, {
         gt_array_free(&ker);
         gt_grappa_calibrate(&p, &acs, dst, 0.0005, &ker);
@@ -216,7 +216,8 @@ static void k_grappa(const cine_case *c, int reps, size_t dst, krow *rows)
     double cr = (double)p.conv_ro, ce = (double)p.conv_e1, P = (double)(ro * e1);
     rows[2].gflop = (double)cha *
                     (8.0 * (double)ro * ce * (double)dst * cr + 8.0 * P * ce * (double)dst +
-                     8.0 * P * (double)dst) / 1e9;
+                     8.0 * P * (double)dst) /
+                    1e9;
     TIME_REPS(reps, rows[2].sec, {
         gt_array_free(&unmix);
         gt_array_free(&gf);
@@ -243,10 +244,11 @@ static void k_grappa(const cine_case *c, int reps, size_t dst, krow *rows)
     gt_cf *blk = malloc(ro * e1 * cha * sizeof(gt_cf));
     double tf = 0;
     if (blk) {
-        TIME_REPS(reps, tf, for (size_t n = 0; n < N; n++) {
-            memcpy(blk, d + n * ro * e1 * cha, ro * e1 * cha * sizeof(gt_cf));
-            gt_fftc_host(blk, 2, fn, cha, GT_FFT_INVERSE);
-        });
+        TIME_REPS(
+            reps, tf, for (size_t n = 0; n < N; n++) {
+                memcpy(blk, d + n * ro * e1 * cha, ro * e1 * cha * sizeof(gt_cf));
+                gt_fftc_host(blk, 2, fn, cha, GT_FFT_INVERSE);
+            });
         free(blk);
     }
     rows[3].sec = tf;

@@ -23,8 +23,6 @@
 #include "gt/sim.h"
 
 /* Defined in src/pipeline/pipeline.c; to be declared in gt/pipeline.h. */
-int gt_pipeline_stage_stats(gt_pipeline *p, size_t i, const char **name, double *busy_s,
-                            double *cpu_s, unsigned long *msgs);
 
 double bench_now(void)
 {
@@ -129,8 +127,8 @@ static int sink_out(void *user, gt_msg *m)
 }
 
 /* Reads the acquisitions of `file` and pushes them through `cfg`. */
-static int run_file(const char *cfgdir, const char *cfgname, const char *file,
-                    const char *workdir, run_result *r)
+static int run_file(const char *cfgdir, const char *cfgname, const char *file, const char *workdir,
+                    run_result *r)
 {
     ISMRMRD_Dataset d;
     ISMRMRD_Acquisition acq;
@@ -277,8 +275,8 @@ static int run_client(const char *bindir, int port, const char *file, const char
     char exe[4096], ps[16];
     snprintf(exe, sizeof exe, "%s/gadgetron_ismrmrd_client", bindir);
     snprintf(ps, sizeof ps, "%d", port);
-    const char *argv[] = {exe, "-a", "127.0.0.1", "-p", ps, "-f", file, "-c", cfg,
-                          "-o", out, "-G", "bench", NULL};
+    const char *argv[] = {exe,  "-a", "127.0.0.1", "-p", ps,   "-f",    file,
+                          "-c", cfg,  "-o",        out,  "-G", "bench", NULL};
     pid_t pid = spawn(argv, log);
     return pid < 0 ? -1 : wait_exit(pid);
 }
@@ -297,8 +295,8 @@ int bench_e2e(const cine_case *c, const char *bindir, const char *cfgdir, const 
     snprintf(log, sizeof log, "%s/server.log", dir);
     snprintf(clog, sizeof clog, "%s/client.log", dir);
     snprintf(out, sizeof out, "%s/out.h5", dir);
-    const char *argv[] = {exe, "-p", "0", "--port-file", pf, "--config-dir", cfgdir, "-W", wd,
-                          "--log-level", "warn", NULL};
+    const char *argv[] = {exe,    "-p", "0", "--port-file", pf,     "--config-dir",
+                          cfgdir, "-W", wd,  "--log-level", "warn", NULL};
     int rc = -1, port = 0;
     pid_t srv = spawn(argv, log);
     if (srv < 0)
@@ -317,8 +315,7 @@ int bench_e2e(const cine_case *c, const char *bindir, const char *cfgdir, const 
         fprintf(stderr, "bench: server did not start (see %s)\n", log);
         goto stop;
     }
-    if ((rc = run_client(bindir, port, noise, "default_measurement_dependencies.xml", out,
-                         clog))) {
+    if ((rc = run_client(bindir, port, noise, "default_measurement_dependencies.xml", out, clog))) {
         fprintf(stderr, "bench: noise client exit %d\n", rc);
         goto stop;
     }

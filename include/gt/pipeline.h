@@ -55,6 +55,14 @@ size_t gt_pipeline_error_count(gt_pipeline *p);
 const char *gt_pipeline_error(gt_pipeline *p, size_t i);
 void gt_pipeline_destroy(gt_pipeline *p); /* aborts and joins if still running */
 
+/* Statistics of stage i (0 = first gadget): its name, the wall time its
+ * thread spent inside process/flush (busy_s), that thread's CPU time there
+ * (cpu_s; work of pool threads is not included) and the number of messages
+ * it processed. Any out pointer may be NULL. Call after gt_pipeline_wait
+ * (earlier reads race with the stage thread). GT_EINVAL past the last stage. */
+int gt_pipeline_stage_stats(gt_pipeline *p, size_t i, const char **name, double *busy_s,
+                            double *cpu_s, unsigned long *msgs);
+
 /* Message types accepted by the readers / written by the writers a config
  * names (classnames of Gadgetron's readers and writers). GT_ECONFIG with
  * detail for an unknown classname. */

@@ -31,5 +31,10 @@ int gt_klt_compute(const gt_array *src, double thres, size_t modes_kept, gt_arra
  * [E0 E1 E2 L N S SLC] at in's location. One batched gemm when coeff has a
  * single block. */
 int gt_klt_apply(const gt_array *coeff, const gt_array *in, gt_array *out);
+/* gt_klt_apply into a's own storage: for a square (CHA x CHA) coefficient
+ * set on host data that a owns, a <- a * coeff with no second full-size
+ * buffer; other cases (fewer modes, GPU data) go through gt_klt_apply and
+ * replace *a. */
+int gt_klt_apply_inplace(const gt_array *coeff, gt_array *a);
 
 #endif

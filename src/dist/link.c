@@ -41,6 +41,7 @@ struct gt_link {
     char *err_text; /* first error the worker reported */
     int closed_by_worker;
     int input_done;
+    int starved; /* next_input had nothing: wait for gt_link_wake */
 };
 
 int gt_link_create(const gt_worker *w, const gt_link_opts *opts, const gt_link_io *io,
@@ -114,11 +115,14 @@ static char *fmt_why(const char *fmt, ...)
 /* Pulls input until HIGH_WATER bytes are queued. 1 = cancelled. */
 static int pull_input(gt_link *l)
 {
+    l->starved = 0;
     while (!l->input_done && l->out.len < HIGH_WATER) {
         gt_msg *m = NULL;
         int r = l->io.next_input(l->io.user, &m);
-        if (r == 0)
+        if (r == 0) {
+            l->starved = 1;
             return 0;
+        }
         if (r == -2)
             return 1;
         if (r < 0) {
@@ -237,11 +241,15 @@ gt_link_result gt_link_run(gt_link *l, char **why)
             last_rx = gt_dist_now_ms();
             continue;
         }
+        /* Input stopped at the high-water mark and the socket took it all:
+         * nobody will wake us for the rest, so only glance at the socket
+         * (replies, errors) and pull again. */
+        int more = !l->input_done && !l->starved && l->out.len < HIGH_WATER;
         struct pollfd p[2] = {
             {.fd = l->fd, .events = (short)(POLLIN | (l->out.len ? POLLOUT : 0))},
             {.fd = l->wakefd, .events = POLLIN},
         };
-        int r = poll(p, 2, (int)left);
+        int r = poll(p, 2, more ? 0 : (int)left);
         if (r < 0 && errno != EINTR) {
             *why = fmt_why("poll: %s", strerror(errno));
             return GT_LINK_LOST;

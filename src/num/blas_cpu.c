@@ -15,13 +15,11 @@
 #include <math.h>
 #include <stdlib.h>
 
+#include "gt/pool.h"
 #include "gt/err.h"
 #include "num_cpu.h"
 
 /* pool_cpu.c (to move to a header, see there). */
-typedef void (*gt_pool_fn)(void *ctx, size_t i);
-int gt_pool_threads(void);
-void gt_pool_for(size_t n, gt_pool_fn fn, void *ctx);
 
 /* OpenBLAS single-threaded (see the threading note above), unless the user
  * asked for a thread count with OPENBLAS_NUM_THREADS. A constructor of the
@@ -114,19 +112,17 @@ static void herk_cols(const herk_job *j, size_t bi, size_t j0, size_t j1)
     /* column block of op(A) = A^H A (cn) or A A^H: columns j of A (cn) or
      * rows j of A */
     const gt_cf *aj = cn ? a + j0 * j->lda : a + j0;
-    cblas_cherk(CblasColMajor, CblasUpper, cblas_op(j->trans), (int)(j1 - j0), (int)j->k,
-                j->alpha, aj, (int)j->lda, j->beta, c + j0 + j0 * j->ldc, (int)j->ldc);
+    cblas_cherk(CblasColMajor, CblasUpper, cblas_op(j->trans), (int)(j1 - j0), (int)j->k, j->alpha,
+                aj, (int)j->lda, j->beta, c + j0 + j0 * j->ldc, (int)j->ldc);
     if (j0 == 0)
         return;
     gt_cf al = j->alpha, be = j->beta;
     if (cn)
-        cblas_cgemm(CblasColMajor, CblasConjTrans, CblasNoTrans, (int)j0, (int)(j1 - j0),
-                    (int)j->k, &al, a, (int)j->lda, aj, (int)j->lda, &be, c + j0 * j->ldc,
-                    (int)j->ldc);
+        cblas_cgemm(CblasColMajor, CblasConjTrans, CblasNoTrans, (int)j0, (int)(j1 - j0), (int)j->k,
+                    &al, a, (int)j->lda, aj, (int)j->lda, &be, c + j0 * j->ldc, (int)j->ldc);
     else
-        cblas_cgemm(CblasColMajor, CblasNoTrans, CblasConjTrans, (int)j0, (int)(j1 - j0),
-                    (int)j->k, &al, a, (int)j->lda, aj, (int)j->lda, &be, c + j0 * j->ldc,
-                    (int)j->ldc);
+        cblas_cgemm(CblasColMajor, CblasNoTrans, CblasConjTrans, (int)j0, (int)(j1 - j0), (int)j->k,
+                    &al, a, (int)j->lda, aj, (int)j->lda, &be, c + j0 * j->ldc, (int)j->ldc);
 }
 
 /* Column boundaries with equal upper-triangle area: n * sqrt(p / parts). */
@@ -160,8 +156,8 @@ int gt_cpu_gemm(int device, gt_op ta, gt_op tb, size_t m, size_t n, size_t k, gt
         return gt_err_set(GT_EINVAL, "gemm: NULL operand");
     if (m == 0 || n == 0)
         return 0;
-    gemm_job j = {ta, tb, m, n, k, alpha, a, lda, stride_a, b, ldb, stride_b, beta, c, ldc,
-                  stride_c, batch, 0, 0};
+    gemm_job j = {ta,  tb,       m,    n, k,   alpha,    a,     lda, stride_a, b,
+                  ldb, stride_b, beta, c, ldc, stride_c, batch, 0,   0};
     int T = gt_pool_threads();
     if (T == 1 || 8.0 * (double)m * (double)n * (double)k * (double)batch < SPLIT_FLOPS) {
         for (size_t i = 0; i < batch; i++)

@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "fft_plan.h"
+#include "gt/pool.h"
 #include "gt/err.h"
 #include "gt/fft.h"
 #include "num_cpu.h"
@@ -191,9 +192,6 @@ static int fft_serial(gt_cf *data, int rank, const size_t *n, const size_t n3[3]
 }
 
 /* pool_cpu.c (to move to a header, see there). */
-typedef void (*gt_pool_fn)(void *ctx, size_t i);
-int gt_pool_threads(void);
-void gt_pool_for(size_t n, gt_pool_fn fn, void *ctx);
 
 /* A batch split into `parts` contiguous groups over the worker pool. Each
  * transform is computed exactly as in the serial call (plans are cached per
@@ -212,8 +210,8 @@ static void fft_item(void *ctx, size_t p)
     size_t lo = j->batch * p / j->parts, hi = j->batch * (p + 1) / j->parts;
     if (hi <= lo)
         return;
-    int rc = fft_serial(j->data + lo * j->N, j->rank, j->n, j->n3, j->N, hi - lo, j->dir,
-                        j->centered);
+    int rc =
+        fft_serial(j->data + lo * j->N, j->rank, j->n, j->n3, j->N, hi - lo, j->dir, j->centered);
     if (rc) {
         int zero = 0;
         atomic_compare_exchange_strong(&j->rc, &zero, rc);
@@ -242,8 +240,15 @@ int gt_cpu_fft(int device, gt_cf *data, int rank, const size_t *n, size_t batch,
     int T = batch >= 2 && N * batch >= SPLIT_ELEMS ? gt_pool_threads() : 1;
     if (T == 1)
         return fft_serial(data, rank, n, n3, N, batch, dir, centered);
-    fft_job j = {.data = data, .rank = rank, .dir = dir, .centered = centered, .n = n, .n3 = n3,
-                 .N = N, .batch = batch, .parts = batch < (size_t)T ? batch : (size_t)T};
+    fft_job j = {.data = data,
+                 .rank = rank,
+                 .dir = dir,
+                 .centered = centered,
+                 .n = n,
+                 .n3 = n3,
+                 .N = N,
+                 .batch = batch,
+                 .parts = batch < (size_t)T ? batch : (size_t)T};
     atomic_init(&j.rc, 0);
     gt_pool_for(j.parts, fft_item, &j);
     rc = atomic_load(&j.rc);

@@ -16,15 +16,13 @@
  * With OpenBLAS and FFTW single-threaded (blas_cpu.c sets OpenBLAS to one
  * thread), this pool is the only source of threads inside a kernel, which
  * keeps the cores from being oversubscribed by spinning BLAS threads.
- *
- * TODO(lead): the two public functions belong in a header (gt/pool.h);
- * until it exists, users declare them next to their includes. */
+ * The contract is in gt/pool.h. */
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stddef.h>
 #include <unistd.h>
 
-typedef void (*gt_pool_fn)(void *ctx, size_t i);
+#include "gt/pool.h"
 
 typedef struct job {
     gt_pool_fn fn;

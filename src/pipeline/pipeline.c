@@ -407,13 +407,6 @@ const char *gt_pipeline_error(gt_pipeline *p, size_t i)
     return e;
 }
 
-/* Statistics of stage i (0 = first gadget): its name, the wall time its
- * thread spent inside process/flush (busy_s), that thread's CPU time there
- * (cpu_s; work of helper threads such as BLAS workers is not included) and
- * the number of messages it processed. Any out pointer may be NULL. Call
- * after gt_pipeline_wait (earlier reads race with the stage thread).
- * GT_EINVAL when i is past the last stage.
- * TODO(lead): declare in gt/pipeline.h; until then callers declare it. */
 int gt_pipeline_stage_stats(gt_pipeline *p, size_t i, const char **name, double *busy_s,
                             double *cpu_s, unsigned long *msgs)
 {

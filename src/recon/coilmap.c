@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "gt/pool.h"
 #include "gt/recon_coilmap.h"
 #include "recon_priv.h"
 
@@ -25,10 +26,7 @@ static int check_img(const gt_array *img, const char *what)
     return rc ? rc : rp_need_host(img, what);
 }
 
-static size_t make_odd(size_t k)
-{
-    return (k % 2) ? k : k + 1;
-}
+static size_t make_odd(size_t k) { return (k % 2) ? k : k + 1; }
 
 /* One pixel of Inati: d is K x CHA (channel fastest), interleaved re/im. */
 static void inati_pixel(const float *d, size_t K, size_t cha, size_t power, float *v, float *u,
@@ -103,8 +101,6 @@ static void inati_pixel(const float *d, size_t K, size_t cha, size_t power, floa
 }
 
 /* pool_cpu.c (to move to a header, see there). */
-typedef void (*gt_pool_fn)(void *ctx, size_t i);
-void gt_pool_for(size_t n, gt_pool_fn fn, void *ctx);
 
 typedef struct inati_job {
     const gt_array *img;
@@ -172,8 +168,17 @@ int gt_coilmap_inati(const gt_array *img, size_t ks, size_t kz, size_t power, gt
     ks = make_odd(ks);
     kz = e2 > 1 ? make_odd(kz ? kz : 1) : 1;
     /* Pixels are independent: rows go to the worker pool. */
-    inati_job j = {.img = img, .maps = maps, .ro = ro, .e1 = e1, .e2 = e2, .cha = cha, .P = P,
-                   .K = ks * ks * kz, .power = power, .h = (long)ks / 2, .hz = (long)kz / 2};
+    inati_job j = {.img = img,
+                   .maps = maps,
+                   .ro = ro,
+                   .e1 = e1,
+                   .e2 = e2,
+                   .cha = cha,
+                   .P = P,
+                   .K = ks * ks * kz,
+                   .power = power,
+                   .h = (long)ks / 2,
+                   .hz = (long)kz / 2};
     atomic_init(&j.failed, 0);
     gt_pool_for(nb * e2 * e1, inati_row, &j);
     if (atomic_load(&j.failed)) {
@@ -192,9 +197,7 @@ static void box_axis(gt_cf *a, const size_t n[3], int axis, size_t k, gt_cf *tmp
     long h = (long)k / 2;
     float w = 1.0f / (float)k;
     for (size_t o = 0; o < outer; o++) {
-        size_t base = axis == 0 ? o * len
-                      : axis == 1 ? (o % n[0]) + (o / n[0]) * n[0] * n[1]
-                                  : o;
+        size_t base = axis == 0 ? o * len : axis == 1 ? (o % n[0]) + (o / n[0]) * n[0] * n[1] : o;
         gt_cf s = 0;
         for (long j = -h; j <= h; j++)
             s += a[base + stride * (size_t)((j % (long)len + (long)len) % (long)len)];
@@ -219,9 +222,9 @@ static void normalise_vec(gt_cf *v, size_t n)
             v[i] *= (float)(1.0 / sqrt(s));
 }
 
-static void inati_iter_block(const gt_cf *im, gt_cf *c, const size_t n[3], size_t cha,
-                             size_t ks, size_t kz, size_t iters, double thres, gt_cf *R,
-                             gt_cf *Rp, gt_cf *v, gt_cf *tmp)
+static void inati_iter_block(const gt_cf *im, gt_cf *c, const size_t n[3], size_t cha, size_t ks,
+                             size_t kz, size_t iters, double thres, gt_cf *R, gt_cf *Rp, gt_cf *v,
+                             gt_cf *tmp)
 {
     size_t P = n[0] * n[1] * n[2];
     memset(v, 0, cha * sizeof(gt_cf));
@@ -312,8 +315,8 @@ int gt_coilmap_inati_iter(const gt_array *img, size_t ks, size_t kz, size_t iter
     } else {
         for (size_t b = 0; b < nb; b++)
             inati_iter_block((const gt_cf *)img->data + b * P * cha,
-                             (gt_cf *)maps->data + b * P * cha, n, cha, ks, kz, iters, thres, R,
-                             Rp, v, tmp);
+                             (gt_cf *)maps->data + b * P * cha, n, cha, ks, kz, iters, thres, R, Rp,
+                             v, tmp);
     }
     free(R);
     free(Rp);

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "gt/pool.h"
 #include "gt/fft.h"
 #include "gt/log.h"
 #include "gt/recon_grappa.h"
@@ -77,9 +78,6 @@ int gt_grappa_unmixing_conj(const gt_array *maps, gt_array *unmix)
 }
 
 /* pool_cpu.c (to move to a header, see there). */
-typedef void (*gt_pool_fn)(void *ctx, size_t i);
-int gt_pool_threads(void);
-void gt_pool_for(size_t n, gt_pool_fn fn, void *ctx);
 
 typedef struct unmix_job {
     const gt_backend *be;
@@ -112,8 +110,8 @@ static void unmix_item(void *ctx, size_t item)
     int rc = j->be->gemm(0, GT_OP_N, GT_OP_N, ro, ce * dcha, cr, 1.0f, j->ero, ro, 0, ct, cr, 0,
                          0.0f, t, ro, 0, 1);
     if (!rc)
-        rc = j->be->gemm(0, GT_OP_N, GT_OP_T, ro, e1, ce, 1.0f, t, ro, ro * ce, j->ee1, e1, 0,
-                         0.0f, kim, ro, P, dcha);
+        rc = j->be->gemm(0, GT_OP_N, GT_OP_T, ro, e1, ce, 1.0f, t, ro, ro * ce, j->ee1, e1, 0, 0.0f,
+                         kim, ro, P, dcha);
     if (rc) {
         int zero = 0;
         atomic_compare_exchange_strong(&j->rc, &zero, rc);
@@ -148,8 +146,9 @@ int gt_grappa_unmixing(const gt_grappa_pattern *p, const gt_array *conv, const g
     size_t ro = rp_dim(maps, 0), e1 = rp_dim(maps, 1), nmb = rp_span(maps, 4, GT_MAX_DIMS);
     size_t P = ro * e1;
     if (rp_dim(maps, 2) != 1 || rp_dim(maps, 3) != dcha || (ncb != 1 && ncb != nmb))
-        return gt_err_set(GT_EINVAL, "grappa unmixing: maps [%zu %zu %zu %zu ...] do not match "
-                                     "kernel targets %zu / blocks %zu",
+        return gt_err_set(GT_EINVAL,
+                          "grappa unmixing: maps [%zu %zu %zu %zu ...] do not match "
+                          "kernel targets %zu / blocks %zu",
                           ro, e1, rp_dim(maps, 2), rp_dim(maps, 3), dcha, ncb);
     if (ro < cr || e1 < ce)
         return gt_err_set(GT_EINVAL, "grappa unmixing: image %zu x %zu below kernel %zu x %zu", ro,
@@ -158,8 +157,17 @@ int gt_grappa_unmixing(const gt_grappa_pattern *p, const gt_array *conv, const g
     rp_dims7(maps, ud);
     ud[3] = cha;
     int nd = maps->ndim > 4 ? maps->ndim : 4;
-    unmix_job j = {.be = be, .conv = conv, .maps = maps, .unmix = unmix, .cr = cr, .ce = ce,
-                   .cha = cha, .dcha = dcha, .ncb = ncb, .ro = ro, .e1 = e1};
+    unmix_job j = {.be = be,
+                   .conv = conv,
+                   .maps = maps,
+                   .unmix = unmix,
+                   .cr = cr,
+                   .ce = ce,
+                   .cha = cha,
+                   .dcha = dcha,
+                   .ncb = ncb,
+                   .ro = ro,
+                   .e1 = e1};
     atomic_init(&j.rc, 0);
     if ((rc = gt_array_alloc(unmix, GT_DT_C64, GT_LOC_CPU, nd, ud)))
         return rc;
@@ -238,8 +246,7 @@ int gt_grappa_snr_scale(const gt_array *kspace, size_t accel_e1, size_t accel_e2
 }
 
 /* out += u * a over n complex samples (interleaved floats). */
-static void mul_acc(float *restrict out, const float *restrict u, const float *restrict a,
-                    size_t n)
+static void mul_acc(float *restrict out, const float *restrict u, const float *restrict a, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
         out[2 * i] += u[2 * i] * a[2 * i] - u[2 * i + 1] * a[2 * i + 1];
@@ -308,8 +315,14 @@ int gt_grappa_unwrap(const gt_array *kspace, const gt_array *unmix, float scale,
     int nd = kspace->ndim > 4 ? kspace->ndim : 4;
     if ((rc = gt_array_alloc(out, GT_DT_C64, GT_LOC_CPU, nd, od)))
         return rc;
-    unwrap_job j = {.be = be, .kspace = kspace, .unmix = unmix, .out = out, .P = P, .cha = cha,
-                    .nuse = nuse, .scale = scale};
+    unwrap_job j = {.be = be,
+                    .kspace = kspace,
+                    .unmix = unmix,
+                    .out = out,
+                    .P = P,
+                    .cha = cha,
+                    .nuse = nuse,
+                    .scale = scale};
     memcpy(j.d, d, sizeof(d));
     memcpy(j.ud, ud, sizeof(ud));
     atomic_init(&j.rc, 0);

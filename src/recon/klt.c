@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "gt/pool.h"
 #include "gt/recon_klt.h"
 #include "recon_priv.h"
 
@@ -225,9 +226,6 @@ int gt_klt_apply(const gt_array *coeff, const gt_array *in, gt_array *out)
 }
 
 /* pool_cpu.c (to move to a header, see there). */
-typedef void (*gt_pool_fn)(void *ctx, size_t i);
-int gt_pool_threads(void);
-void gt_pool_for(size_t n, gt_pool_fn fn, void *ctx);
 
 enum { INPLACE_ROWS = 16384 }; /* rows (samples) per gathered gemm */
 
@@ -247,8 +245,8 @@ static int inplace_chunk(const inplace_job *j, gt_cf *ab, const gt_cf *cf, const
     for (size_t c = 0; c < cha; c++)
         for (size_t i = 0; i < nl; i++)
             memcpy(ga + i * ro + rows * c, ab + ys[i] * ro + m * c, ro * sizeof(gt_cf));
-    int rc = gt_backend_cpu()->gemm(0, GT_OP_N, GT_OP_N, rows, cha, cha, 1.0f, ga, rows, 0, cf,
-                                    cha, 0, 0.0f, gc, rows, 0, 1);
+    int rc = gt_backend_cpu()->gemm(0, GT_OP_N, GT_OP_N, rows, cha, cha, 1.0f, ga, rows, 0, cf, cha,
+                                    0, 0.0f, gc, rows, 0, 1);
     if (rc)
         return rc;
     for (size_t c = 0; c < cha; c++)
@@ -295,8 +293,7 @@ static void inplace_part(void *ctx, size_t part)
 /* In-place gt_klt_apply for a square (CHA x CHA) coefficient set on host
  * data a owns: a <- a * coeff, lines gathered into one gemm per chunk, blocks over
  * the worker pool; no second full-size buffer. Other cases (fewer modes,
- * GPU data) go through gt_klt_apply and replace *a.
- * TODO(lead): declare in gt/recon_klt.h; until then callers declare it. */
+ * GPU data) go through gt_klt_apply and replace *a. */
 int gt_klt_apply_inplace(const gt_array *coeff, gt_array *a)
 {
     int rc = rp_check_c64(a, "klt apply", NULL);
@@ -312,8 +309,12 @@ int gt_klt_apply_inplace(const gt_array *coeff, gt_array *a)
         *a = o;
         return 0;
     }
-    inplace_job j = {.coeff = coeff, .a = a, .ro = rp_dim(a, 0), .lines = rp_span(a, 1, 3),
-                     .cha = cha, .nblk = rp_span(a, 4, GT_MAX_DIMS)};
+    inplace_job j = {.coeff = coeff,
+                     .a = a,
+                     .ro = rp_dim(a, 0),
+                     .lines = rp_span(a, 1, 3),
+                     .cha = cha,
+                     .nblk = rp_span(a, 4, GT_MAX_DIMS)};
     rp_dims7(a, j.d);
     j.m = j.ro * j.lines;
     atomic_init(&j.rc, 0);

@@ -179,6 +179,20 @@ Test(pipeline, order_and_passthrough, .timeout = 20)
         gt_msg_unref(sent[i]);
     }
     cr_assert_eq(s.dones, 1);
+    /* Every stage saw every message; past the last stage is an error. */
+    size_t nstages = 0;
+    const char *name = NULL;
+    double busy = -1, cpu = -1;
+    unsigned long msgs = 0;
+    while (gt_pipeline_stage_stats(p, nstages, &name, &busy, &cpu, &msgs) == 0) {
+        cr_assert_not_null(name);
+        cr_assert_eq(msgs, (unsigned long)N, "stage %s: %lu messages", name, msgs);
+        cr_assert_geq(busy, 0.0);
+        cr_assert_geq(cpu, 0.0);
+        nstages++;
+    }
+    cr_assert_eq(nstages, 3);
+    cr_assert_eq(gt_pipeline_stage_stats(p, 3, NULL, NULL, NULL, NULL), GT_EINVAL);
     gt_pipeline_destroy(p);
     gt_config_destroy(c);
     sink_fini(&s);
