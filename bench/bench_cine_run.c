@@ -73,6 +73,8 @@ static int exists(const char *p)
 int bench_sim_cached(const cine_case *c, const char *dir, char *scan, char *noise, size_t n)
 {
     char stamp[4096];
+    if (!scan || !noise || n < 8)
+        return GT_EINVAL;
     mkdir(dir, 0755);
     snprintf(scan, n, "%s/%s_%dx%d_os%d_c%d_s%d_p%d_r%d.h5", dir, c->name, c->ro, c->e1, c->os,
              c->coils, c->slices, c->phases, c->accel);

@@ -8,7 +8,7 @@
 #  1. reconstruction time of an N-slice cine for each chain
 #       default: default.xml's chain (SimpleRecon), v2 <distributed> by slice
 #       grappa:  Generic_Cartesian_Grappa_RealTimeCine(.xml | _Distributed.xml)
-#     locally (the plain chain on one server) and through a gateway with 1,
+#     locally (the plain chain on one unpinned server; also on worker 0) and through a gateway with 1,
 #     2, 4 workers; worker processes pinned with taskset to core i mod nproc;
 #  2. gateway overhead per slice: (gateway with 1 worker - local) / N, also
 #     as a percentage of the local per-slice time;
@@ -73,7 +73,7 @@ server() {
 echo "# bench_dist $(date -u '+%Y-%m-%d %H:%M:%S UTC')"
 echo "# machine: $(lscpu | sed -n 's/^Model name: *//p'), nproc $NCPU, $(free -g | awk '/Mem:/{print $2}') GiB"
 echo "# command: $0 --bindir $BIN --slices $SLICES --reps $REPS --workers \"$WORKERS\" --chains \"$CHAINS\""
-echo "# workers pinned: worker i -> core i mod $NCPU (taskset); gateway and client unpinned"
+echo "# workers pinned: worker i -> core i mod $NCPU (taskset); gateway, local server, client unpinned"
 [ "$MAXW" -gt "$NCPU" ] && echo "# NOTE: $MAXW workers on $NCPU cores: workers share cores"
 echo "# load at start: $(uptime)"
 
@@ -82,6 +82,8 @@ for i in $(seq 0 $((MAXW - 1))); do
     server "w$i" $((i % NCPU))
     WPORTS+=("$PORT")
 done
+server local - # the local baseline: one unpinned server runs the plain chain
+LOCAL=$PORT
 declare -A GW
 for w in $WORKERS; do
     list=""
@@ -153,12 +155,16 @@ for chain in $CHAINS; do
     echo
     echo "## chain $chain: $desc, $SLICES slices"
     echo "# load: $(uptime | sed 's/.*load/load/')"
-    run "${WPORTS[0]}" "$T/$chain.h5" "${local_cfg[@]}" >/dev/null # warm-up
+    run "$LOCAL" "$T/$chain.h5" "${local_cfg[@]}" >/dev/null # warm-up
     ts=""
-    for _ in $(seq "$REPS"); do ts+=" $(run "${WPORTS[0]}" "$T/$chain.h5" "${local_cfg[@]}")"; done
+    for _ in $(seq "$REPS"); do ts+=" $(run "$LOCAL" "$T/$chain.h5" "${local_cfg[@]}")"; done
     local_med=$(echo "$ts" | median)
     printf "%-10s median %.3f s  per slice %.4f s  (runs:%s)\n" local "$local_med" \
         "$(echo "$local_med / $SLICES" | bc -l)" "$ts"
+    ts=""
+    for _ in $(seq "$REPS"); do ts+=" $(run "${WPORTS[0]}" "$T/$chain.h5" "${local_cfg[@]}")"; done
+    printf "%-10s median %.3f s  (worker 0 alone, pinned to core 0; runs:%s)\n" local-pin \
+        "$(echo "$ts" | median)" "$ts"
     declare -A med
     for w in $WORKERS; do
         run "${GW[$w]}" "$T/$chain.h5" "${dist_cfg[@]}" >/dev/null # warm-up
@@ -217,7 +223,7 @@ EOF
         for _ in $(seq "$REPS"); do
             case $mode in
             raw) r=$($PUMP raw "$bytes") ;;
-            server) r=$($PUMP pump 127.0.0.1 "${WPORTS[0]}" "$T/tp.stream" "$T/sink.xml") ;;
+            server) r=$($PUMP pump 127.0.0.1 "$LOCAL" "$T/tp.stream" "$T/sink.xml") ;;
             gateway) r=$($PUMP pump 127.0.0.1 "${GW[$w1]}" "$T/tp.stream" "$T/sink_dist.xml") ;;
             esac
             ts+=" $(echo "$r" | awk '{print $3}')"
