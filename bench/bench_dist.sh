@@ -134,6 +134,15 @@ run() {
     t1=$(date +%s.%N)
     echo "$t1 - $t0" | bc -l
 }
+# cpu: CPU seconds (user + system) used so far by all our servers.
+cpu() {
+    local p tot=0 f
+    for p in "${PIDS[@]}"; do
+        f=$(cut -d' ' -f14,15 "/proc/$p/stat" 2>/dev/null) || continue
+        tot=$((tot + ${f% *} + ${f#* }))
+    done
+    echo "$tot / $(getconf CLK_TCK)" | bc -l
+}
 median() { tr ' ' '\n' | grep . | sort -g | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
 
 for chain in $CHAINS; do
@@ -157,28 +166,39 @@ for chain in $CHAINS; do
     echo "# load: $(uptime | sed 's/.*load/load/')"
     run "$LOCAL" "$T/$chain.h5" "${local_cfg[@]}" >/dev/null # warm-up
     ts=""
+    c0=$(cpu)
     for _ in $(seq "$REPS"); do ts+=" $(run "$LOCAL" "$T/$chain.h5" "${local_cfg[@]}")"; done
+    local_cpu=$(echo "($(cpu) - $c0) / $REPS" | bc -l)
     local_med=$(echo "$ts" | median)
-    printf "%-10s median %.3f s  per slice %.4f s  (runs:%s)\n" local "$local_med" \
-        "$(echo "$local_med / $SLICES" | bc -l)" "$ts"
+    printf "%-10s median %.3f s  per slice %.4f s  server CPU %.3f s/run  (runs:%s)\n" local \
+        "$local_med" "$(echo "$local_med / $SLICES" | bc -l)" "$local_cpu" "$ts"
     ts=""
     for _ in $(seq "$REPS"); do ts+=" $(run "${WPORTS[0]}" "$T/$chain.h5" "${local_cfg[@]}")"; done
+    pin_med=$(echo "$ts" | median)
     printf "%-10s median %.3f s  (worker 0 alone, pinned to core 0; runs:%s)\n" local-pin \
-        "$(echo "$ts" | median)" "$ts"
-    declare -A med
+        "$pin_med" "$ts"
+    declare -A med mcpu
     for w in $WORKERS; do
         run "${GW[$w]}" "$T/$chain.h5" "${dist_cfg[@]}" >/dev/null # warm-up
         ts=""
+        c0=$(cpu)
         for _ in $(seq "$REPS"); do ts+=" $(run "${GW[$w]}" "$T/$chain.h5" "${dist_cfg[@]}")"; done
+        mcpu[$w]=$(echo "($(cpu) - $c0) / $REPS" | bc -l)
         med[$w]=$(echo "$ts" | median)
-        printf "%-10s median %.3f s  speed-up %.2f  (runs:%s)\n" "gw+${w}w" "${med[$w]}" \
-            "$(echo "$local_med / ${med[$w]}" | bc -l)" "$ts"
+        printf "%-10s median %.3f s  speed-up %.2f  gateway+workers CPU %.3f s/run  (runs:%s)\n" \
+            "gw+${w}w" "${med[$w]}" "$(echo "$local_med / ${med[$w]}" | bc -l)" "${mcpu[$w]}" "$ts"
     done
     w1=$(echo "$WORKERS" | awk '{print $1}')
     ov=$(echo "(${med[$w1]} - $local_med) / $SLICES" | bc -l)
     printf "gateway overhead per slice (gw+%sw - local)/%s: %.4f s = %.1f%% of local per-slice time (target < 5%%)\n" \
         "$w1" "$SLICES" "$ov" "$(echo "100 * $ov * $SLICES / $local_med" | bc -l)"
-    unset med
+    ov=$(echo "(${med[$w1]} - $pin_med) / $SLICES" | bc -l)
+    printf "  same compute (worker 0 pinned both ways), (gw+%sw - local-pin)/%s: %.4f s = %.1f%% of local-pin per-slice time\n" \
+        "$w1" "$SLICES" "$ov" "$(echo "100 * $ov * $SLICES / $pin_med" | bc -l)"
+    ov=$(echo "(${mcpu[$w1]} - $local_cpu) / $SLICES" | bc -l)
+    printf "  CPU cost (load-independent): (gw+%sw CPU - local CPU)/%s: %.4f s = %.1f%% of local CPU per slice\n" \
+        "$w1" "$SLICES" "$ov" "$(echo "100 * $ov * $SLICES / $local_cpu" | bc -l)"
+    unset med mcpu
 done
 
 if [ "$THROUGHPUT" = 1 ]; then

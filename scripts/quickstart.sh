@@ -1,16 +1,18 @@
 #!/usr/bin/env bash
 # The main job on a local default, from a fresh clone:
 #   installs missing packages, builds, starts a local gadgetron server,
-#   simulates a multi-slice cine, reconstructs it through
-#   gadgetron_ismrmrd_client, writes out.h5 and PNG previews, and prints a
-#   summary with timings.
+#   simulates a multi-slice real-time cine (R=4, interleaved, with a noise
+#   scan), stores the noise covariance and reconstructs the cine with
+#   Generic_Cartesian_Grappa_RealTimeCine.xml through gadgetron_ismrmrd_client,
+#   writes out.h5 and PNG previews, and prints a summary with timings.
 # Usage: scripts/quickstart.sh [--config NAME] [--slices N] [--phases N]
 #        [--coils N] [--matrix N] [--accel R] [--out DIR]
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 
-config=default.xml slices=4 phases=10 coils=8 matrix=128 accel=1 out=$root/out
+config=Generic_Cartesian_Grappa_RealTimeCine.xml
+slices=4 phases=20 coils=16 matrix=128 accel=4 out=$root/out
 while [ $# -gt 0 ]; do
   case $1 in
     --config) config=$2; shift 2 ;;
@@ -20,7 +22,7 @@ while [ $# -gt 0 ]; do
     --matrix) matrix=$2; shift 2 ;;
     --accel) accel=$2; shift 2 ;;
     --out) out=$2; shift 2 ;;
-    -h|--help) sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "quickstart: unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -58,13 +60,16 @@ for _ in $(seq 100); do [ -s "$work/port" ] && break; sleep 0.05; done
 [ -s "$work/port" ] || { echo "quickstart: server did not start (see $out/server.log)" >&2; exit 1; }
 port=$(cat "$work/port")
 
-data=$out/cine.h5
-rm -f "$data" "$out/out.h5"
-build/bin/gadgetron_simulate_cine -o "$data" --matrix "$matrix" --coils "$coils" \
-  --slices "$slices" --phases "$phases" --accel "$accel" --seed 1
+data=$out/cine.h5 noise=$out/noise.h5
+rm -f "$data" "$noise" "$out/out.h5"
+build/bin/gadgetron_simulate_cine -o "$data" --noise-scan "$noise" --matrix "$matrix" \
+  --coils "$coils" --slices "$slices" --phases "$phases" --accel "$accel" --seed 1
 t_sim=$(now)
 
-build/bin/gadgetron_ismrmrd_client -p "$port" -f "$data" -c "$config" -o "$out/out.h5" -G recon
+client() { build/bin/gadgetron_ismrmrd_client -a 127.0.0.1 -p "$port" "$@"; }
+client -f "$noise" -c default_measurement_dependencies.xml -o "$out/noise_out.h5"
+t_noise=$(now)
+client -f "$data" -c "$config" -o "$out/out.h5" -G recon
 t_recon=$(now)
 
 rm -rf "$out/png"
@@ -74,8 +79,10 @@ t_png=$(now)
 echo
 echo "== gadgetron-c quick start"
 echo "   data      $data ($slices slices x $phases phases, $coils coils, ${matrix}x${matrix}, R=$accel)"
+echo "   noise     $noise (covariance stored in the server's working folder)"
 echo "   config    $config"
 echo "   images    $out/out.h5 (group recon)"
 echo "   previews  $out/png/ ($(ls "$out/png" | wc -l) files)"
 echo "   timings   build $(elapsed "$t0" "$t_build") s, simulate $(elapsed "$t_build" "$t_sim") s," \
-     "reconstruct $(elapsed "$t_sim" "$t_recon") s, png $(elapsed "$t_recon" "$t_png") s"
+     "noise $(elapsed "$t_sim" "$t_noise") s, reconstruct $(elapsed "$t_noise" "$t_recon") s," \
+     "png $(elapsed "$t_recon" "$t_png") s"

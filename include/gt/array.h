@@ -19,6 +19,12 @@
 /* Complex float sample (also declared, identically, by gt/mrd.h). */
 typedef float complex gt_cf;
 
+/* glibc defines CMPLXF for GCC only; this fallback lets clang build us too
+ * (it differs from C11's CMPLXF only for infinite or NaN imaginary parts). */
+#ifndef CMPLXF
+#define CMPLXF(x, y) ((float complex)((float)(x) + _Complex_I * (float)(y)))
+#endif
+
 #define GT_MAX_DIMS 8
 
 typedef enum gt_dtype {

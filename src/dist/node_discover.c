@@ -7,10 +7,12 @@
  * Self-exclusion: a server registered with a relay is in the relay's list
  * itself. The gadgetron program exports its listening port as
  * GADGETRON_SERVER_PORT; an entry with that port whose host is this machine
- * (a loopback or unspecified address, "localhost", this host's name, or an
- * address of one of its interfaces) is this server and is left out. Port
- * alone is not enough: several local servers share 127.0.0.1, and another
- * machine may use the same port. Names are never resolved (no DNS wait). */
+ * (a loopback or unspecified address, "localhost", this host's name, the
+ * name in GADGETRON_SERVER_HOST (the --advertise host, when the program
+ * exports it), or an address of one of its interfaces) is this server and
+ * is left out. Port alone is not enough: several local servers share
+ * 127.0.0.1, and another machine may use the same port. Names are never
+ * resolved (no DNS wait). */
 #include "gt/err.h"
 #include "gt/log.h"
 #include "node_priv.h"
@@ -48,8 +50,8 @@ static int local_literal(int af, const void *a)
     if (IN6_IS_ADDR_LOOPBACK(a6) || IN6_IS_ADDR_UNSPECIFIED(a6))
         return 1;
     if (IN6_IS_ADDR_V4MAPPED(a6))
-        return a6->s6_addr[12] == 127 || (a6->s6_addr[12] | a6->s6_addr[13] | a6->s6_addr[14] |
-                                          a6->s6_addr[15]) == 0;
+        return a6->s6_addr[12] == 127 ||
+               (a6->s6_addr[12] | a6->s6_addr[13] | a6->s6_addr[14] | a6->s6_addr[15]) == 0;
     return 0;
 }
 
@@ -79,6 +81,9 @@ static int is_self(const gt_worker *w, int port)
 {
     if (port <= 0 || w->port != port)
         return 0;
+    const char *adv = getenv("GADGETRON_SERVER_HOST"); /* --advertise, when exported */
+    if (adv && *adv && strcasecmp(w->host, adv) == 0)
+        return 1;
     unsigned char a[sizeof(struct in6_addr)];
     int af = inet_pton(AF_INET, w->host, a) == 1    ? AF_INET
              : inet_pton(AF_INET6, w->host, a) == 1 ? AF_INET6
@@ -104,8 +109,8 @@ static void exclude_self(const gt_dist_node *n, gt_worker_list *l, int first)
             if (first) {
                 char b[GT_WORKER_HOST_MAX + 16];
                 gt_worker_format(&l->items[i], b, sizeof b);
-                gt_log(GT_LOG_INFO, "[%s] leaving this server (%s) out of the worker list",
-                       n->name, b);
+                gt_log(GT_LOG_INFO, "[%s] leaving this server (%s) out of the worker list", n->name,
+                       b);
             }
             continue;
         }

@@ -2,14 +2,40 @@
  * The CPU table is a static constant; the GPU slot is an atomic pointer so
  * lookups from worker threads need no lock. */
 #include <stdatomic.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include "gt/backend.h"
 #include "gt/err.h"
 #include "num_cpu.h"
 
 #define HOST_ALIGN 64
+#define ZERO_BY_MADVISE (1u << 20) /* from this size, whole pages are zeroed by the kernel */
+
+/* Zeroes [p, p + n). Large blocks (always private anonymous memory from the
+ * allocator) hand their whole pages back with MADV_DONTNEED, after which
+ * they read as zero-fill-on-demand pages: a fresh block costs no pass over
+ * memory, and pages the caller never writes are never faulted in. Only the
+ * partial pages at the ends are written. */
+static void zero_block(void *p, size_t n)
+{
+#ifdef MADV_DONTNEED
+    long pg = sysconf(_SC_PAGESIZE);
+    if (n >= ZERO_BY_MADVISE && pg > 0) {
+        uintptr_t a = (uintptr_t)p, e = a + n, ps = (uintptr_t)pg;
+        uintptr_t lo = (a + ps - 1) / ps * ps, hi = e / ps * ps;
+        if (hi > lo && madvise((void *)lo, hi - lo, MADV_DONTNEED) == 0) {
+            memset(p, 0, lo - a);
+            memset((void *)hi, 0, e - hi);
+            return;
+        }
+    }
+#endif
+    memset(p, 0, n);
+}
 
 static int cpu_alloc(int device, size_t bytes, void **out)
 {
@@ -24,7 +50,7 @@ static int cpu_alloc(int device, size_t bytes, void **out)
     void *p = aligned_alloc(HOST_ALIGN, rounded);
     if (!p)
         return gt_err_set(GT_ENOMEM, "cpu alloc: %zu bytes", bytes);
-    memset(p, 0, rounded);
+    zero_block(p, rounded);
     *out = p;
     return 0;
 }

@@ -28,61 +28,105 @@ static int check_img(const gt_array *img, const char *what)
 
 static size_t make_odd(size_t k) { return (k % 2) ? k : k + 1; }
 
-/* One pixel of Inati: d is K x CHA (channel fastest), interleaved re/im. */
-static void inati_pixel(const float *d, size_t K, size_t cha, size_t power, float *v, float *u,
-                        float *out_re, float *out_im)
+/* Four-float SIMD lanes (GCC/Clang vector extension; SSE on x86-64). Loads
+ * and stores go through memcpy, which compiles to unaligned moves. */
+typedef float v4f __attribute__((vector_size(16)));
+
+static inline v4f ld4(const float *p)
 {
-    double nrm = 0;
-    for (size_t c = 0; c < cha; c++) {
-        float sr = 0, si = 0;
-        for (size_t k = 0; k < K; k++) {
-            sr += d[2 * (k * cha + c)];
-            si += d[2 * (k * cha + c) + 1];
+    v4f r;
+    memcpy(&r, p, sizeof(r));
+    return r;
+}
+
+static inline void st4(float *p, v4f x) { memcpy(p, &x, sizeof(x)); }
+
+#if defined(__clang__)
+#define SHUF2(a, b, i, j, k, l) __builtin_shufflevector(a, b, i, j, k, l)
+#else
+typedef int v4i __attribute__((vector_size(16)));
+#define SHUF2(a, b, i, j, k, l) __builtin_shuffle(a, b, (v4i){i, j, k, l})
+#endif
+
+/* (sum a0, sum a1, sum a2, sum a3): four horizontal sums at once. */
+static inline v4f hsum4x4(v4f a0, v4f a1, v4f a2, v4f a3)
+{
+    v4f s01 = SHUF2(a0, a1, 0, 2, 4, 6) + SHUF2(a0, a1, 1, 3, 5, 7);
+    v4f s23 = SHUF2(a2, a3, 0, 2, 4, 6) + SHUF2(a2, a3, 1, 3, 5, 7);
+    return SHUF2(s01, s23, 0, 2, 4, 6) + SHUF2(s01, s23, 1, 3, 5, 7);
+}
+
+/* u = D v for rows k0 .. k0 + cnt - 1 (cnt <= 4); ur, ui get cnt entries. */
+static inline void inati_dv4(const float *const *row, size_t cnt, size_t cp, const float *vr,
+                             const float *vi, float *ur, float *ui)
+{
+    v4f ar[4] = {{0}}, ai[4] = {{0}};
+    for (size_t q = 0; q < cnt; q++) {
+        const float *dr = row[q], *di = row[q] + cp;
+        for (size_t c = 0; c < cp; c += 4) {
+            v4f xr = ld4(dr + c), xi = ld4(di + c), wr = ld4(vr + c), wi = ld4(vi + c);
+            ar[q] += xr * wr - xi * wi;
+            ai[q] += xr * wi + xi * wr;
         }
-        v[2 * c] = sr;
-        v[2 * c + 1] = si;
-        nrm += (double)sr * sr + (double)si * si;
     }
+    v4f sr = hsum4x4(ar[0], ar[1], ar[2], ar[3]), si = hsum4x4(ai[0], ai[1], ai[2], ai[3]);
+    for (size_t q = 0; q < cnt; q++) {
+        ur[q] = sr[q];
+        ui[q] = si[q];
+    }
+}
+
+/* One pixel of Inati. row[k] points at the k-th patch pixel's channel vector
+ * in split layout (cp real parts, then cp imaginary parts; cp a multiple of
+ * 4, lanes beyond cha zero). v holds 2 * cp floats, u 2 * K (real parts,
+ * then imaginary parts). */
+static void inati_pixel(const float *const *row, size_t K, size_t cha, size_t cp, size_t power,
+                        float *v, float *u, gt_cf *map, size_t P)
+{
+    float *vr = v, *vi = v + cp, *ur = u, *ui = u + K;
+    for (size_t c = 0; c < 2 * cp; c += 4) {
+        v4f acc = {0, 0, 0, 0};
+        for (size_t k = 0; k < K; k++)
+            acc += ld4(row[k] + c);
+        st4(v + c, acc);
+    }
+    double nrm = 0;
+    for (size_t c = 0; c < cha; c++)
+        nrm += (double)vr[c] * vr[c] + (double)vi[c] * vi[c];
     for (size_t it = 0; it <= power; it++) {
         if (!(nrm > 0)) {
-            memset(out_re, 0, cha * sizeof(float));
-            memset(out_im, 0, cha * sizeof(float));
+            for (size_t c = 0; c < cha; c++)
+                map[c * P] = 0;
             return;
         }
         float s = (float)(1.0 / sqrt(nrm));
-        for (size_t c = 0; c < 2 * cha; c++)
+        for (size_t c = 0; c < 2 * cp; c++)
             v[c] *= s;
         /* u = D v */
-        for (size_t k = 0; k < K; k++) {
-            const float *row = d + 2 * k * cha;
-            float ur = 0, ui = 0;
-            for (size_t c = 0; c < cha; c++) {
-                ur += row[2 * c] * v[2 * c] - row[2 * c + 1] * v[2 * c + 1];
-                ui += row[2 * c] * v[2 * c + 1] + row[2 * c + 1] * v[2 * c];
-            }
-            u[2 * k] = ur;
-            u[2 * k + 1] = ui;
-        }
+        for (size_t k = 0; k < K; k += 4)
+            inati_dv4(row + k, K - k < 4 ? K - k : 4, cp, vr, vi, ur + k, ui + k);
         if (it == power)
             break;
         /* v = D^H u */
-        memset(v, 0, 2 * cha * sizeof(float));
-        for (size_t k = 0; k < K; k++) {
-            const float *row = d + 2 * k * cha;
-            float ur = u[2 * k], ui = u[2 * k + 1];
-            for (size_t c = 0; c < cha; c++) {
-                v[2 * c] += row[2 * c] * ur + row[2 * c + 1] * ui;
-                v[2 * c + 1] += row[2 * c] * ui - row[2 * c + 1] * ur;
+        for (size_t c = 0; c < cp; c += 4) {
+            v4f ar = {0, 0, 0, 0}, ai = {0, 0, 0, 0};
+            for (size_t k = 0; k < K; k++) {
+                v4f xr = ld4(row[k] + c), xi = ld4(row[k] + cp + c);
+                v4f wr = {ur[k], ur[k], ur[k], ur[k]}, wi = {ui[k], ui[k], ui[k], ui[k]};
+                ar += xr * wr + xi * wi;
+                ai += xr * wi - xi * wr;
             }
+            st4(vr + c, ar);
+            st4(vi + c, ai);
         }
         nrm = 0;
-        for (size_t c = 0; c < 2 * cha; c++)
-            nrm += (double)v[c] * v[c];
+        for (size_t c = 0; c < cha; c++)
+            nrm += (double)vr[c] * vr[c] + (double)vi[c] * vi[c];
     }
     double pr = 0, pi = 0;
     for (size_t k = 0; k < K; k++) {
-        pr += u[2 * k];
-        pi += u[2 * k + 1];
+        pr += ur[k];
+        pi += ui[k];
     }
     double pa = sqrt(pr * pr + pi * pi);
     if (pa > 0) {
@@ -94,9 +138,8 @@ static void inati_pixel(const float *d, size_t K, size_t cha, size_t power, floa
     }
     /* map = conj(v) * p */
     for (size_t c = 0; c < cha; c++) {
-        float vr = v[2 * c], vi = -v[2 * c + 1];
-        out_re[c] = (float)(vr * pr - vi * pi);
-        out_im[c] = (float)(vr * pi + vi * pr);
+        float xr = vr[c], xi = -vi[c];
+        map[c * P] = CMPLXF((float)(xr * pr - xi * pi), (float)(xr * pi + xi * pr));
     }
 }
 
@@ -105,49 +148,67 @@ static void inati_pixel(const float *d, size_t K, size_t cha, size_t power, floa
 typedef struct inati_job {
     const gt_array *img;
     gt_array *maps;
-    size_t ro, e1, e2, cha, P, K, power;
+    const float *t; /* the image in split pixel-major layout, 2 * cp floats a pixel */
+    size_t ro, e1, e2, cha, cp, P, K, power;
     long h, hz;
     atomic_int failed; /* set by any row that could not get its workspace */
 } inati_job;
 
-/* One image row (x = 0..ro-1 at y, z of block b); item = y + e1 * (z + e2 * b). */
+/* Split pixel-major copy of block rows: t[p] = (re[0..cp), im[0..cp)). */
+static void inati_transpose(void *ctx, size_t item)
+{
+    inati_job *j = ctx;
+    size_t P = j->P, cha = j->cha, cp = j->cp, ro = j->ro;
+    size_t p0 = (item % (j->e1 * j->e2)) * ro, b = item / (j->e1 * j->e2);
+    const gt_cf *im = (const gt_cf *)j->img->data + b * P * cha;
+    float *t = (float *)j->t + 2 * cp * (b * P + p0);
+    for (size_t x = 0; x < ro; x++) {
+        float *d = t + 2 * cp * x;
+        for (size_t c = 0; c < cha; c++) {
+            gt_cf z = im[p0 + x + c * P];
+            d[c] = crealf(z);
+            d[cp + c] = cimagf(z);
+        }
+    }
+}
+
+static size_t wrap(long i, size_t n) { return (size_t)((i % (long)n + (long)n) % (long)n); }
+
+/* One image row (x = 0..ro-1 at y, z of block b); item = y + e1 * (z + e2 * b).
+ * Patch offsets come from tables: rows (y, z) once per row, columns once. */
 static void inati_row(void *ctx, size_t item)
 {
     inati_job *j = ctx;
-    size_t ro = j->ro, e1 = j->e1, e2 = j->e2, cha = j->cha, P = j->P, K = j->K;
+    size_t ro = j->ro, e1 = j->e1, e2 = j->e2, cp = j->cp, P = j->P, K = j->K;
     size_t y = item % e1, z = (item / e1) % e2, b = item / (e1 * e2);
-    float *d = malloc((2 * K * cha + 2 * cha + 2 * K + 2 * cha) * sizeof(float));
-    if (!d) {
+    long h = j->h, hz = j->hz;
+    size_t nyz = (size_t)(2 * h + 1) * (size_t)(2 * hz + 1), nx = ro + 2 * (size_t)h;
+    float *w = malloc((2 * cp + 2 * K) * sizeof(float) + K * sizeof(float *) +
+                      (nyz + nx) * sizeof(size_t));
+    if (!w) {
         atomic_store(&j->failed, 1);
         return;
     }
-    float *v = d + 2 * K * cha, *u = v + 2 * cha, *ore = u + 2 * K, *oim = ore + cha;
-    const gt_cf *im = (const gt_cf *)j->img->data + b * P * cha;
-    gt_cf *mp = (gt_cf *)j->maps->data + b * P * cha;
-    long h = j->h, hz = j->hz;
+    float *v = w, *u = v + 2 * cp;
+    const float **row = (const float **)(u + 2 * K);
+    size_t *yz = (size_t *)(row + K), *xt = yz + nyz;
+    size_t q = 0;
+    for (long dz = -hz; dz <= hz; dz++)
+        for (long dy = -h; dy <= h; dy++)
+            yz[q++] = 2 * cp * ro * (wrap((long)y + dy, e1) + e1 * wrap((long)z + dz, e2));
+    for (size_t i = 0; i < nx; i++)
+        xt[i] = 2 * cp * wrap((long)i - h, ro);
+    const float *t = j->t + 2 * cp * b * P;
+    gt_cf *mp = (gt_cf *)j->maps->data + b * P * j->cha;
+    size_t kx = 2 * (size_t)h + 1;
     for (size_t x = 0; x < ro; x++) {
         size_t k = 0;
-        for (long dz = -hz; dz <= hz; dz++) {
-            size_t zz = (size_t)(((long)z + dz) % (long)e2 + (long)e2) % e2;
-            for (long dy = -h; dy <= h; dy++) {
-                size_t yy = (size_t)(((long)y + dy) % (long)e1 + (long)e1) % e1;
-                for (long dx = -h; dx <= h; dx++, k++) {
-                    size_t xx = (size_t)(((long)x + dx) % (long)ro + (long)ro) % ro;
-                    const gt_cf *src = im + xx + ro * (yy + e1 * zz);
-                    float *dst = d + 2 * k * cha;
-                    for (size_t c = 0; c < cha; c++) {
-                        dst[2 * c] = crealf(src[c * P]);
-                        dst[2 * c + 1] = cimagf(src[c * P]);
-                    }
-                }
-            }
-        }
-        inati_pixel(d, K, cha, j->power, v, u, ore, oim);
-        size_t p = x + ro * (y + e1 * z);
-        for (size_t c = 0; c < cha; c++)
-            mp[p + c * P] = CMPLXF(ore[c], oim[c]);
+        for (size_t r = 0; r < nyz; r++)
+            for (size_t dx = 0; dx < kx; dx++)
+                row[k++] = t + yz[r] + xt[x + dx];
+        inati_pixel(row, K, j->cha, cp, j->power, v, u, mp + x + ro * (y + e1 * z), P);
     }
-    free(d);
+    free(w);
 }
 
 int gt_coilmap_inati(const gt_array *img, size_t ks, size_t kz, size_t power, gt_array *maps)
@@ -167,20 +228,30 @@ int gt_coilmap_inati(const gt_array *img, size_t ks, size_t kz, size_t power, gt
     }
     ks = make_odd(ks);
     kz = e2 > 1 ? make_odd(kz ? kz : 1) : 1;
+    size_t cp = (cha + 3) / 4 * 4;
+    float *t = calloc(nb * P, 2 * cp * sizeof(float)); /* pads stay zero */
+    if (!t) {
+        gt_array_free(maps);
+        return gt_err_set(GT_ENOMEM, "coil map inati: %zu pixels x %zu channels", nb * P, cp);
+    }
     /* Pixels are independent: rows go to the worker pool. */
     inati_job j = {.img = img,
                    .maps = maps,
+                   .t = t,
                    .ro = ro,
                    .e1 = e1,
                    .e2 = e2,
                    .cha = cha,
+                   .cp = cp,
                    .P = P,
                    .K = ks * ks * kz,
                    .power = power,
                    .h = (long)ks / 2,
                    .hz = (long)kz / 2};
     atomic_init(&j.failed, 0);
+    gt_pool_for(nb * e2 * e1, inati_transpose, &j);
     gt_pool_for(nb * e2 * e1, inati_row, &j);
+    free(t);
     if (atomic_load(&j.failed)) {
         gt_array_free(maps);
         return gt_err_set(GT_ENOMEM, "coil map inati: workspace");

@@ -245,54 +245,182 @@ int gt_grappa_snr_scale(const gt_array *kspace, size_t accel_e1, size_t accel_e2
     return 0;
 }
 
-/* out += u * a over n complex samples (interleaved floats). */
+/* Four-float SIMD lanes (GCC/Clang vector extension; SSE on x86-64); loads
+ * and stores through memcpy compile to unaligned moves. */
+typedef float v4f __attribute__((vector_size(16)));
+typedef int v4i __attribute__((vector_size(16)));
+
+static inline v4f ld4(const float *p)
+{
+    v4f r;
+    memcpy(&r, p, sizeof(r));
+    return r;
+}
+
+static inline void st4(float *p, v4f x) { memcpy(p, &x, sizeof(x)); }
+
+/* (a, b, c, d) -> (b, a, d, c): swaps re and im of two complex numbers. */
+static inline v4f swap_ri(v4f x)
+{
+#if defined(__clang__)
+    return __builtin_shufflevector(x, x, 1, 0, 3, 2);
+#else
+    return __builtin_shuffle(x, (v4i){1, 0, 3, 2});
+#endif
+}
+
+/* (a, b, c, d) -> (a, a, c, c) and (b, b, d, d). */
+static inline v4f dup_re(v4f x)
+{
+#if defined(__clang__)
+    return __builtin_shufflevector(x, x, 0, 0, 2, 2);
+#else
+    return __builtin_shuffle(x, (v4i){0, 0, 2, 2});
+#endif
+}
+
+static inline v4f dup_im(v4f x)
+{
+#if defined(__clang__)
+    return __builtin_shufflevector(x, x, 1, 1, 3, 3);
+#else
+    return __builtin_shuffle(x, (v4i){1, 1, 3, 3});
+#endif
+}
+
+/* out += u * a over n complex samples (interleaved floats), n even. */
 static void mul_acc(float *restrict out, const float *restrict u, const float *restrict a, size_t n)
 {
-    for (size_t i = 0; i < n; i++) {
-        out[2 * i] += u[2 * i] * a[2 * i] - u[2 * i + 1] * a[2 * i + 1];
-        out[2 * i + 1] += u[2 * i] * a[2 * i + 1] + u[2 * i + 1] * a[2 * i];
+    const v4f alt = {-1.0f, 1.0f, -1.0f, 1.0f};
+    for (size_t i = 0; i < 2 * n; i += 4) {
+        v4f x = ld4(a + i), w = ld4(u + i);
+        v4f r = dup_re(w) * x + dup_im(w) * (swap_ri(x) * alt);
+        st4(out + i, ld4(out + i) + r);
     }
 }
 
 typedef struct unwrap_job {
     const gt_backend *be;
-    const gt_array *kspace, *unmix;
+    const gt_array *kspace;
+    const gt_cf *ut; /* transposed unmixing, [E1 RO] planes of Pp pixels */
     gt_array *out;
     size_t d[GT_MAX_DIMS], ud[GT_MAX_DIMS];
-    size_t P, cha, nuse, nblk, parts;
+    size_t P, Pp, cha, nuse, nblk, parts; /* Pp: P rounded up to even */
     float scale;
     atomic_int rc;
 } unwrap_job;
+
+/* Whether all n samples are (plus or minus) zero: the bits less the sign
+ * bit, OR-ed eight floats at a time (NaN counts as non-zero, as with != 0). */
+static int line_is_zero(const gt_cf *l, size_t n)
+{
+    const float *f = (const float *)l;
+    const v4i mag = {0x7fffffff, 0x7fffffff, 0x7fffffff, 0x7fffffff};
+    size_t i = 0;
+    for (; i + 8 <= 2 * n; i += 8) {
+        v4i a, b;
+        memcpy(&a, f + i, sizeof(a));
+        memcpy(&b, f + i + 4, sizeof(b));
+        v4i o = (a | b) & mag;
+        if (o[0] | o[1] | o[2] | o[3])
+            return 0;
+    }
+    for (; i < 2 * n; i++)
+        if (f[i] != 0.0f)
+            return 0;
+    return 1;
+}
+
+/* One block (a phase): the centered 2-D inverse FFT is separable, so it is
+ * computed per channel as 1-D transforms along RO of the acquired (non-zero)
+ * lines only (a zero line stays exactly zero), a transpose to [E1 RO] and
+ * 1-D transforms along E1; the unmixing combine then runs in the transposed
+ * order. A channel's planes stay in cache from the gather to the combine.
+ * Scratch: lines ro * e1, ys e1, bt P + 1, ot P + 1 elements. */
+static int unwrap_block(unwrap_job *j, size_t b, gt_cf *lines, size_t *ys, gt_cf *bt, gt_cf *ot)
+{
+    const size_t *d = j->d, *ud = j->ud;
+    size_t ro = d[0], e1 = d[1], P = j->P;
+    size_t n = b % d[4], s = (b / d[4]) % d[5], l = b / (d[4] * d[5]);
+    size_t ub = (n < ud[4] ? n : ud[4] - 1) +
+                ud[4] * ((s < ud[5] ? s : ud[5] - 1) + ud[5] * (l < ud[6] ? l : ud[6] - 1));
+    const gt_cf *k = (const gt_cf *)j->kspace->data + b * P * j->cha;
+    const gt_cf *u = j->ut + ub * j->nuse * j->Pp;
+    int rc;
+    memset(ot, 0, (P + 1) * sizeof(gt_cf));
+    bt[P] = 0; /* read (times a zero pad coefficient) when P is odd */
+    for (size_t c = 0; c < j->nuse; c++) {
+        size_t m = 0;
+        for (size_t y = 0; y < e1; y++) {
+            const gt_cf *src = k + ro * (y + e1 * c);
+            if (line_is_zero(src, ro))
+                continue;
+            memcpy(lines + m * ro, src, ro * sizeof(gt_cf));
+            ys[m++] = y;
+        }
+        if (m == 0)
+            continue; /* the channel's image is zero */
+        if ((rc = j->be->fft(0, lines, 1, &d[0], m, GT_FFT_INVERSE, 1)))
+            return rc;
+        for (size_t x = 0; x < ro; x++) {
+            gt_cf *r = bt + x * e1;
+            memset(r, 0, e1 * sizeof(gt_cf));
+            for (size_t i = 0; i < m; i++)
+                r[ys[i]] = lines[i * ro + x];
+        }
+        if ((rc = j->be->fft(0, bt, 1, &d[1], ro, GT_FFT_INVERSE, 1)))
+            return rc;
+        mul_acc((float *)ot, (const float *)(u + c * j->Pp), (const float *)bt, P + (P & 1));
+    }
+    gt_cf *o = (gt_cf *)j->out->data + b * P;
+    float sc = j->scale;
+    for (size_t y = 0; y < e1; y++)
+        for (size_t x = 0; x < ro; x++)
+            o[x + ro * y] = sc * ot[y + e1 * x];
+    return 0;
+}
 
 /* Blocks [nblk * p / parts, nblk * (p + 1) / parts) with one scratch. */
 static void unwrap_part(void *ctx, size_t part)
 {
     unwrap_job *j = ctx;
-    const size_t *d = j->d, *ud = j->ud;
-    size_t P = j->P, cha = j->cha, fn[2] = {d[0], d[1]};
+    size_t P = j->P;
     size_t b0 = j->nblk * part / j->parts, b1 = j->nblk * (part + 1) / j->parts;
-    gt_cf *blk = malloc(P * cha * sizeof(gt_cf));
-    int rc = blk ? 0 : GT_ENOMEM;
-    for (size_t b = b0; b < b1 && !rc; b++) {
-        size_t n = b % d[4], s = (b / d[4]) % d[5], l = b / (d[4] * d[5]);
-        size_t ub = (n < ud[4] ? n : ud[4] - 1) +
-                    ud[4] * ((s < ud[5] ? s : ud[5] - 1) + ud[5] * (l < ud[6] ? l : ud[6] - 1));
-        memcpy(blk, (const gt_cf *)j->kspace->data + b * P * cha, P * cha * sizeof(gt_cf));
-        if ((rc = j->be->fft(0, blk, 2, fn, cha, GT_FFT_INVERSE, 1)))
-            break;
-        float *o = (float *)((gt_cf *)j->out->data + b * P);
-        const gt_cf *u = (const gt_cf *)j->unmix->data + ub * P * ud[3];
-        for (size_t c = 0; c < j->nuse; c++)
-            mul_acc(o, (const float *)(u + c * P), (const float *)(blk + c * P), P);
-        if (j->scale != 1.0f)
-            for (size_t i = 0; i < 2 * P; i++)
-                o[i] *= j->scale;
-    }
-    free(blk);
+    gt_cf *lines = malloc(P * sizeof(gt_cf)), *bt = malloc((P + 1) * sizeof(gt_cf));
+    gt_cf *ot = malloc((P + 1) * sizeof(gt_cf));
+    size_t *ys = malloc(j->d[1] * sizeof(size_t));
+    int rc = lines && bt && ot && ys ? 0 : GT_ENOMEM;
+    for (size_t b = b0; b < b1 && !rc; b++)
+        rc = unwrap_block(j, b, lines, ys, bt, ot);
+    free(lines);
+    free(bt);
+    free(ot);
+    free(ys);
     if (rc) {
         int zero = 0;
         atomic_compare_exchange_strong(&j->rc, &zero, rc);
     }
+}
+
+/* The first nuse channels of every unmixing block, transposed to [E1 RO]
+ * planes of Pp pixels (P rounded up to even; the pad pixel zero). */
+static gt_cf *unwrap_prep_unmix(const gt_array *unmix, const size_t *ud, size_t nuse)
+{
+    size_t ro = ud[0], e1 = ud[1], P = ro * e1, Pp = P + (P & 1), nub = ud[4] * ud[5] * ud[6];
+    gt_cf *ut = malloc(nub * nuse * Pp * sizeof(gt_cf));
+    if (!ut)
+        return NULL;
+    for (size_t b = 0; b < nub; b++)
+        for (size_t c = 0; c < nuse; c++) {
+            const gt_cf *src = (const gt_cf *)unmix->data + (b * ud[3] + c) * P;
+            gt_cf *dst = ut + (b * nuse + c) * Pp;
+            for (size_t x = 0; x < ro; x++)
+                for (size_t y = 0; y < e1; y++)
+                    dst[y + e1 * x] = src[x + ro * y];
+            if (Pp > P)
+                dst[P] = 0;
+        }
+    return ut;
 }
 
 int gt_grappa_unwrap(const gt_array *kspace, const gt_array *unmix, float scale, gt_array *out)
@@ -315,11 +443,17 @@ int gt_grappa_unwrap(const gt_array *kspace, const gt_array *unmix, float scale,
     int nd = kspace->ndim > 4 ? kspace->ndim : 4;
     if ((rc = gt_array_alloc(out, GT_DT_C64, GT_LOC_CPU, nd, od)))
         return rc;
+    gt_cf *ut = unwrap_prep_unmix(unmix, ud, nuse);
+    if (!ut) {
+        gt_array_free(out);
+        return gt_err_set(GT_ENOMEM, "grappa unwrap: transposed unmixing");
+    }
     unwrap_job j = {.be = be,
                     .kspace = kspace,
-                    .unmix = unmix,
+                    .ut = ut,
                     .out = out,
                     .P = P,
+                    .Pp = P + (P & 1),
                     .cha = cha,
                     .nuse = nuse,
                     .scale = scale};
@@ -331,6 +465,7 @@ int gt_grappa_unwrap(const gt_array *kspace, const gt_array *unmix, float scale,
     j.parts = nblk < (size_t)T ? nblk : (size_t)T;
     j.nblk = nblk;
     gt_pool_for(j.parts, unwrap_part, &j);
+    free(ut);
     if ((rc = atomic_load(&j.rc))) {
         gt_array_free(out);
         return gt_err_set(rc, "grappa unwrap: %s", rc == GT_ENOMEM ? "scratch" : "FFT failed");

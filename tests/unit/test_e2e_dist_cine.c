@@ -174,8 +174,8 @@ static double compare(const char *outp, const char *refp, double tol0, double to
         if (a[i].head.slice > 0 && e > worst)
             worst = e;
         cr_expect_leq(e, a[i].head.slice == 0 ? tol0 : tol,
-                      "%s image %zu (series %u slice %u phase %u): relative L2 %.3g vs %s", outp,
-                      i, a[i].head.image_series_index, a[i].head.slice, a[i].head.phase, e, refp);
+                      "%s image %zu (series %u slice %u phase %u): relative L2 %.3g vs %s", outp, i,
+                      a[i].head.image_series_index, a[i].head.slice, a[i].head.phase, e, refp);
     }
     e2e_free_images(a, na);
     e2e_free_images(b, nb);
@@ -231,20 +231,20 @@ Test(e2e_dist_cine, per_slice_klt_makes_distributed_match_the_plain_chain)
     snprintf(plain, sizeof plain, "%s/plain.h5", tmp);
     snprintf(plain_upd, sizeof plain_upd, "%s/plain_upd.h5", tmp);
     run_config("Generic_Cartesian_Grappa_RealTimeCine.xml", 0, plain);
-    run_config(with_klt_update(cfg, sizeof cfg, "Generic_Cartesian_Grappa_RealTimeCine.xml",
-                               "plain_upd"),
-               1, plain_upd);
-    static const char *const forms[] = {"Generic_Cartesian_Grappa_RealTimeCine_Cloud.xml",
-                                        "Generic_Cartesian_Grappa_RealTimeCine_Distributed.xml",
-                                        "Generic_Cartesian_Grappa_RealTimeCine_PureDistributed.xml"};
+    run_config(
+        with_klt_update(cfg, sizeof cfg, "Generic_Cartesian_Grappa_RealTimeCine.xml", "plain_upd"),
+        1, plain_upd);
+    static const char *const forms[] = {
+        "Generic_Cartesian_Grappa_RealTimeCine_Cloud.xml",
+        "Generic_Cartesian_Grappa_RealTimeCine_Distributed.xml",
+        "Generic_Cartesian_Grappa_RealTimeCine_PureDistributed.xml"};
     for (size_t i = 0; i < sizeof forms / sizeof forms[0]; i++) {
         char name[32];
         snprintf(name, sizeof name, "upd%zu", i);
         snprintf(out, sizeof out, "%s/%s.h5", tmp, name);
         run_config(with_klt_update(cfg, sizeof cfg, forms[i], name), 1, out);
         double worst = compare(out, plain_upd, 1e-6, 0.01);
-        cr_log_info("%s with per-slice KLT: worst relative L2 %.3g on slices > 0", forms[i],
-                    worst);
+        cr_log_info("%s with per-slice KLT: worst relative L2 %.3g on slices > 0", forms[i], worst);
     }
     /* The cause: per-slice worker sessions == per-slice KLT on one server. */
     snprintf(out, sizeof out, "%s/dist.h5", tmp);

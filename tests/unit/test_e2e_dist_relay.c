@@ -90,6 +90,42 @@ Test(e2e_dist_relay, gateway_leaves_itself_out_and_uses_the_workers)
     cr_expect_eq(log_count(&gateway, "Remote worker list empty"), 0);
 }
 
+/* Self-exclusion by port AND host, whatever the discovery source: the
+ * gateway (registered with the relay, so it knows its own port) gets a
+ * command's list naming itself as 127.0.0.1 and as this host's name, a
+ * foreign address with its port, and a real worker. Both self entries go;
+ * the foreign one (unreachable, skipped at connect) and the worker stay. */
+Test(e2e_dist_relay, self_match_needs_own_port_and_own_host)
+{
+    char data[4200], ref[4200], out[4200], cfg[4200], log[4200], list[4200], cmd[4300];
+    paths("self", data, ref, out, cfg, log);
+    snprintf(list, sizeof list, "%s/list.json", tmp);
+    snprintf(cmd, sizeof cmd, "cat %s", list);
+    start_relay_fleet(1);
+    /* the gateway reads the command at discovery time, after we know ports */
+    gt_test_server_stop(&gateway);
+    setenv("GADGETRON_REMOTE_WORKER_COMMAND", cmd, 1);
+    int rc = gt_test_server_start(&gateway, relay_args);
+    unsetenv("GADGETRON_REMOTE_WORKER_COMMAND");
+    cr_assert_eq(rc, 0, "gateway did not restart");
+    char host[256];
+    cr_assert_eq(gethostname(host, sizeof host), 0);
+    host[sizeof host - 1] = '\0';
+    char json[1024];
+    snprintf(json, sizeof json, "[\"127.0.0.1:%d\", \"%s:%d\", \"192.0.2.1:%d\", \"127.0.0.1:%d\"]",
+             gateway.port, host, gateway.port, gateway.port, workers[0].port);
+    write_text(list, json);
+    cr_assert_eq(run_client_named(workers[0].port, data, ref, "default.xml", log), 0);
+    write_config(cfg, v2_fmt, "<property name=\"connect_timeout\" value=\"0.5\"/>");
+    cr_assert_eq(run_client(gateway.port, data, out, cfg, log), 0, "distributed run failed");
+    expect_same_images(out, ref, 1e-6);
+    cr_expect_eq(log_count(&gateway, "leaving this server"), 2, "127.0.0.1 and %s", host);
+    cr_expect_eq(log_count(&gateway, "discovered 2 worker(s)"), 1,
+                 "192.0.2.1 and the worker must stay");
+    cr_expect_eq(worker_lines(gateway.port), 0, "the gateway sent work to itself");
+    cr_expect_gt(worker_lines(workers[0].port), 0, "the worker was not used");
+}
+
 /* Alone with the relay, the gateway's list is only itself: after leaving
  * itself out it reconstructs locally (with the usual warning) instead of
  * opening a session to its own port. */
