@@ -17,6 +17,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "gt/cli.h"
 #include "gt/err.h"
 #include "gt/gpu.h"
 #include "gt/log.h"
@@ -146,34 +147,6 @@ static int resolve_home(const char *flag_home, char **home, char **config_dir)
     *home = strdup(gt_server_source_dir());
     *config_dir = join(gt_server_source_dir(), "configs");
     return *home && *config_dir ? 0 : -1;
-}
-
-static int write_port_file(const char *path, int port)
-{
-    char tmp[PATH_MAX];
-    if (snprintf(tmp, sizeof tmp, "%s.tmp", path) >= (int)sizeof tmp)
-        return -1;
-    FILE *f = fopen(tmp, "w");
-    if (!f)
-        return -1;
-    int ok = fprintf(f, "%d\n", port) > 0;
-    ok = (fclose(f) == 0) && ok;
-    if (!ok || rename(tmp, path) != 0) {
-        unlink(tmp);
-        return -1;
-    }
-    return 0;
-}
-
-static int parse_int(const char *s, long lo, long hi, long *out)
-{
-    char *end = NULL;
-    errno = 0;
-    long v = strtol(s, &end, 10);
-    if (errno || !end || end == s || *end || v < lo || v > hi)
-        return -1;
-    *out = v;
-    return 0;
 }
 
 enum {
@@ -355,7 +328,7 @@ int main(int argc, char **argv)
             info = 1;
             break;
         case 'p':
-            if (parse_int(optarg, 0, 65535, &port) != 0) {
+            if (gt_cli_parse_long(optarg, 0, 65535, &port) != 0) {
                 fprintf(stderr, "gadgetron: invalid port '%s'\n", optarg);
                 return 2;
             }
@@ -383,19 +356,19 @@ int main(int argc, char **argv)
             bind = optarg;
             break;
         case OPT_READ_TIMEOUT:
-            if (parse_int(optarg, 1, 86400, &timeout_s) != 0) {
+            if (gt_cli_parse_long(optarg, 1, 86400, &timeout_s) != 0) {
                 fprintf(stderr, "gadgetron: invalid read timeout '%s'\n", optarg);
                 return 2;
             }
             break;
         case OPT_MAX_OUTPUT:
-            if (parse_int(optarg, 1, 1 << 20, &max_output_mb) != 0) {
+            if (gt_cli_parse_long(optarg, 1, 1 << 20, &max_output_mb) != 0) {
                 fprintf(stderr, "gadgetron: invalid --max-output-mb '%s'\n", optarg);
                 return 2;
             }
             break;
         case OPT_QUEUE_CAP:
-            if (parse_int(optarg, 1, 1 << 20, &queue_cap) != 0) {
+            if (gt_cli_parse_long(optarg, 1, 1 << 20, &queue_cap) != 0) {
                 fprintf(stderr, "gadgetron: invalid --queue-capacity '%s'\n", optarg);
                 return 2;
             }
@@ -427,13 +400,13 @@ int main(int argc, char **argv)
             relay_flag = optarg;
             break;
         case 'l':
-            if (parse_int(optarg, 0, 65535, &relay_port) != 0) {
+            if (gt_cli_parse_long(optarg, 0, 65535, &relay_port) != 0) {
                 fprintf(stderr, "gadgetron: invalid relay port '%s'\n", optarg);
                 return 2;
             }
             break;
         case OPT_RELAY_INTERVAL:
-            if (parse_int(optarg, 1, 86400, &relay_interval) != 0) {
+            if (gt_cli_parse_long(optarg, 1, 86400, &relay_interval) != 0) {
                 fprintf(stderr, "gadgetron: invalid --relay-interval '%s'\n", optarg);
                 return 2;
             }
@@ -563,7 +536,7 @@ int main(int argc, char **argv)
         gt_log(GT_LOG_ERROR, "%s", gt_err_detail());
         goto done;
     }
-    if (port_file && write_port_file(port_file, gt_server_port(srv)) != 0) {
+    if (port_file && gt_cli_write_port_file(port_file, gt_server_port(srv)) != 0) {
         gt_log(GT_LOG_ERROR, "cannot write port file %s: %s", port_file, strerror(errno));
         goto done;
     }
@@ -575,6 +548,8 @@ int main(int argc, char **argv)
         char self[16];
         snprintf(self, sizeof self, "%d", gt_server_port(srv));
         setenv("GADGETRON_SERVER_PORT", self, 1);
+        if (advertise)
+            setenv("GADGETRON_SERVER_HOST", advertise, 1);
         if (gt_relay_client_create(relay_addr, gt_server_port(srv), (int)relay_interval, advertise,
                                    load_cb, srv, &relay) != 0) {
             gt_log(GT_LOG_ERROR, "relay %s: %s", relay_addr, gt_err_detail());

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "gt/cli.h"
 #include "gt/err.h"
 #include "gt/log.h"
 #include "gt/relay.h"
@@ -30,34 +31,6 @@ static void usage(FILE *f)
                "/cloudbus/remove_worker, GET /cloudbus/workers, GET /cloudbus/status, GET /info.\n"
                "Main nodes: gadgetron -r HOST[:PORT], or\n"
                "GADGETRON_REMOTE_WORKER_COMMAND=\"curl -s HOST:PORT/cloudbus/workers\".\n");
-}
-
-static int write_port_file(const char *path, int port)
-{
-    char tmp[PATH_MAX];
-    if (snprintf(tmp, sizeof tmp, "%s.tmp", path) >= (int)sizeof tmp)
-        return -1;
-    FILE *f = fopen(tmp, "w");
-    if (!f)
-        return -1;
-    int ok = fprintf(f, "%d\n", port) > 0;
-    ok = (fclose(f) == 0) && ok;
-    if (!ok || rename(tmp, path) != 0) {
-        unlink(tmp);
-        return -1;
-    }
-    return 0;
-}
-
-static int parse_long(const char *s, long lo, long hi, long *out)
-{
-    char *end = NULL;
-    errno = 0;
-    long v = strtol(s, &end, 10);
-    if (errno || !end || end == s || *end || v < lo || v > hi)
-        return -1;
-    *out = v;
-    return 0;
 }
 
 enum { OPT_BIND = 256, OPT_EXPIRY, OPT_PORT_FILE, OPT_LOG_LEVEL };
@@ -82,7 +55,7 @@ int main(int argc, char **argv)
             usage(stdout);
             return 0;
         case 'p':
-            if (parse_long(optarg, 0, 65535, &port) != 0) {
+            if (gt_cli_parse_long(optarg, 0, 65535, &port) != 0) {
                 fprintf(stderr, "gadgetron_cloudbus_relay: bad port '%s'\n", optarg);
                 return 2;
             }
@@ -91,7 +64,7 @@ int main(int argc, char **argv)
             bind = optarg;
             break;
         case OPT_EXPIRY:
-            if (parse_long(optarg, 1, 7 * 24 * 3600, &expiry) != 0) {
+            if (gt_cli_parse_long(optarg, 1, 7 * 24 * 3600, &expiry) != 0) {
                 fprintf(stderr, "gadgetron_cloudbus_relay: bad expiry '%s' (seconds)\n", optarg);
                 return 2;
             }
@@ -133,7 +106,7 @@ int main(int argc, char **argv)
         gt_log(GT_LOG_ERROR, "%s", gt_err_detail());
         return 1;
     }
-    if (port_file && write_port_file(port_file, gt_relay_server_port(s)) != 0) {
+    if (port_file && gt_cli_write_port_file(port_file, gt_relay_server_port(s)) != 0) {
         gt_log(GT_LOG_ERROR, "cannot write port file %s: %s", port_file, strerror(errno));
         gt_relay_server_destroy(s);
         return 1;
