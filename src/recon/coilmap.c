@@ -143,8 +143,6 @@ static void inati_pixel(const float *const *row, size_t K, size_t cha, size_t cp
     }
 }
 
-/* pool_cpu.c (to move to a header, see there). */
-
 typedef struct inati_job {
     const gt_array *img;
     gt_array *maps;

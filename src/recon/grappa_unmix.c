@@ -77,8 +77,6 @@ int gt_grappa_unmixing_conj(const gt_array *maps, gt_array *unmix)
     return 0;
 }
 
-/* pool_cpu.c (to move to a header, see there). */
-
 typedef struct unmix_job {
     const gt_backend *be;
     const gt_array *conv, *maps;

@@ -225,8 +225,6 @@ int gt_klt_apply(const gt_array *coeff, const gt_array *in, gt_array *out)
     return rc;
 }
 
-/* pool_cpu.c (to move to a header, see there). */
-
 enum { INPLACE_ROWS = 16384 }; /* rows (samples) per gathered gemm */
 
 typedef struct inplace_job {
