@@ -2,7 +2,7 @@
 # Distributed reconstruction benchmark (not a test: asserts nothing).
 #
 #   bench/bench_dist.sh [--bindir DIR] [--slices N] [--reps R] [--workers "1 2 4"]
-#                       [--chains "default grappa"] [--no-throughput]
+#                       [--chains "default grappa"] [--no-throughput] [--pump c|py]
 #
 # On this machine, over loopback:
 #  1. reconstruction time of an N-slice cine for each chain
@@ -14,7 +14,9 @@
 #     as a percentage of the local per-slice time;
 #  3. throughput of a stream through gateway -> worker (both ends a sink
 #     chain, so the time is the transfer) vs the same stream sent straight
-#     to one server, vs raw loopback TCP (python socket pair), same run.
+#     to one server, vs raw loopback TCP (a socket pair), same run. The
+#     raw and pump ends are bench_dist_pump (C, bench/bench_dist_pump.c, in
+#     the bin dir) when built, else bench_dist_pump.py (--pump forces one).
 # Times are client wall times (gadgetron_ismrmrd_client, incl. its start and
 # HDF5 I/O, the same in every mode); medians over R repeats.
 set -u
@@ -26,6 +28,7 @@ REPS=5
 WORKERS="1 2 4"
 CHAINS="default grappa"
 THROUGHPUT=1
+PUMPKIND=
 while [ $# -gt 0 ]; do
     case $1 in
     --bindir) BIN=$2; shift 2 ;;
@@ -34,11 +37,18 @@ while [ $# -gt 0 ]; do
     --workers) WORKERS=$2; shift 2 ;;
     --chains) CHAINS=$2; shift 2 ;;
     --no-throughput) THROUGHPUT=0; shift ;;
-    *) sed -n '2,20p' "$0"; exit 2 ;;
+    --pump) PUMPKIND=$2; shift 2 ;;
+    *) sed -n '2,21p' "$0"; exit 2 ;;
     esac
 done
 [ -x "$BIN/gadgetron" ] || { echo "no $BIN/gadgetron (use --bindir)" >&2; exit 2; }
-PUMP="python3 $HERE/bench_dist_pump.py"
+PYPUMP="python3 $HERE/bench_dist_pump.py" # also records the stream
+PUMP=$PYPUMP
+[ -z "$PUMPKIND" ] && { [ -x "$BIN/bench_dist_pump" ] && PUMPKIND=c || PUMPKIND=py; }
+if [ "$PUMPKIND" = c ]; then
+    [ -x "$BIN/bench_dist_pump" ] || { echo "no $BIN/bench_dist_pump (build it or use --pump py)" >&2; exit 2; }
+    PUMP=$BIN/bench_dist_pump
+fi
 NCPU=$(nproc)
 MAXW=0
 for w in $WORKERS; do [ "$w" -gt $MAXW ] && MAXW=$w; done
@@ -75,6 +85,7 @@ echo "# machine: $(lscpu | sed -n 's/^Model name: *//p'), nproc $NCPU, $(free -g
 echo "# command: $0 --bindir $BIN --slices $SLICES --reps $REPS --workers \"$WORKERS\" --chains \"$CHAINS\""
 echo "# workers pinned: worker i -> core i mod $NCPU (taskset); gateway, local server, client unpinned"
 [ "$MAXW" -gt "$NCPU" ] && echo "# NOTE: $MAXW workers on $NCPU cores: workers share cores"
+echo "# raw TCP and pump: $PUMP"
 echo "# load at start: $(uptime)"
 
 WPORTS=()
@@ -206,7 +217,7 @@ if [ "$THROUGHPUT" = 1 ]; then
     echo "## throughput: stream through gateway -> 1 worker vs one server vs raw loopback TCP"
     echo "# load: $(uptime | sed 's/.*load/load/')"
     "$BIN/gadgetron_simulate_cine" -o "$T/tp.h5" -m 128 -c 8 -s 4 -p 8 -t 0 -q
-    $PUMP record "$T/rec.port" "$T/tp.stream" &
+    $PYPUMP record "$T/rec.port" "$T/tp.stream" &
     rp=$!
     for _ in $(seq 100); do [ -s "$T/rec.port" ] && break; sleep 0.05; done
     "$BIN/gadgetron_ismrmrd_client" -a 127.0.0.1 -p "$(cat "$T/rec.port")" -f "$T/tp.h5" \

@@ -2,7 +2,7 @@
  * (gt/dist_link.h has the exchange and the silence rule).
  *
  *   connect --> SENDING (pull input while < HIGH bytes queued) --> input done:
- *     |           |  poll: POLLOUT drains `out`, POLLIN feeds the decoder,   CLOSE queued
+ *     |           |  poll: POLLOUT drains the send queue, POLLIN feeds the decoder,   CLOSE queued
  *     |           |  eventfd = more input / cancel, timeout = silence check
  *     v           v
  *   UNREACHABLE   worker CLOSE -> OK / JOB_FAILED (error TEXT seen)
@@ -16,6 +16,7 @@
 #include <errno.h>
 #include <poll.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,7 +26,7 @@
 
 #include "dist.h"
 
-#define HIGH_WATER (1u << 20)
+#define HIGH_WATER (4u << 20)
 #define RECV_CHUNK (256u * 1024u)
 
 struct gt_link {
@@ -34,7 +35,7 @@ struct gt_link {
     gt_link_io io;
     int wakefd;
     int fd;
-    gt_buf out;
+    link_txq tx;
     gt_decoder *dec;
     uint8_t *rbuf;
     unsigned long long bytes_in;
@@ -42,6 +43,11 @@ struct gt_link {
     int closed_by_worker;
     int input_done;
     int starved; /* next_input had nothing: wait for gt_link_wake */
+    /* 1 from the top of a loop turn until a wake-up was signalled: wakes
+     * while the link is busy cost nothing (it looks at its input and the
+     * cancel flag again before it blocks), so a producer pays the eventfd
+     * write once per loop turn, not once per message. */
+    atomic_int want_wake;
 };
 
 int gt_link_create(const gt_worker *w, const gt_link_opts *opts, const gt_link_io *io,
@@ -59,7 +65,7 @@ int gt_link_create(const gt_worker *w, const gt_link_opts *opts, const gt_link_i
         l->o.silence_ms = 5000;
     l->io = *io;
     l->fd = -1;
-    gt_buf_init(&l->out);
+    link_txq_init(&l->tx);
     l->wakefd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     l->rbuf = malloc(RECV_CHUNK);
     int rc = l->wakefd < 0 ? gt_err_set(GT_EIO, "eventfd: %s", strerror(errno)) : 0;
@@ -85,7 +91,7 @@ void gt_link_destroy(gt_link *l)
         close(l->wakefd);
     if (l->fd >= 0)
         close(l->fd);
-    gt_buf_fini(&l->out);
+    link_txq_fini(&l->tx);
     gt_decoder_destroy(l->dec);
     free(l->rbuf);
     free(l->err_text);
@@ -94,6 +100,8 @@ void gt_link_destroy(gt_link *l)
 
 void gt_link_wake(gt_link *l)
 {
+    if (!atomic_exchange(&l->want_wake, 0))
+        return; /* a wake-up is already pending for this loop turn */
     uint64_t one = 1;
     ssize_t n = write(l->wakefd, &one, sizeof one);
     (void)n; /* EAGAIN: the counter is already non-zero, the link will wake */
@@ -116,7 +124,7 @@ static char *fmt_why(const char *fmt, ...)
 static int pull_input(gt_link *l)
 {
     l->starved = 0;
-    while (!l->input_done && l->out.len < HIGH_WATER) {
+    while (!l->input_done && l->tx.bytes < HIGH_WATER) {
         gt_msg *m = NULL;
         int r = l->io.next_input(l->io.user, &m);
         if (r == 0) {
@@ -126,13 +134,13 @@ static int pull_input(gt_link *l)
         if (r == -2)
             return 1;
         if (r < 0) {
-            if (gt_wire_put_close(&l->out) < 0)
+            size_t from = l->tx.out.len;
+            if (gt_wire_put_close(&l->tx.out) < 0 || link_txq_commit(&l->tx, from) < 0)
                 return gt_err_set(GT_ENOMEM, "out of memory");
             l->input_done = 1;
             return 0;
         }
-        int rc = link_encode(&l->out, m);
-        gt_msg_unref(m);
+        int rc = link_txq_put_msg(&l->tx, m);
         if (rc < 0)
             return rc;
     }
@@ -210,13 +218,17 @@ gt_link_result gt_link_run(gt_link *l, char **why)
         *why = fmt_why("cannot connect to worker %s: %s", name, gt_err_detail());
         return GT_LINK_UNREACHABLE;
     }
-    if (gt_wire_put_config(&l->out, l->o.config_xml, l->o.config_len) < 0 ||
-        gt_wire_put_header(&l->out, l->o.header_xml, l->o.header_len) < 0) {
+    if (gt_wire_put_config(&l->tx.out, l->o.config_xml, l->o.config_len) < 0 ||
+        gt_wire_put_header(&l->tx.out, l->o.header_xml, l->o.header_len) < 0 ||
+        link_txq_commit(&l->tx, 0) < 0) {
         *why = fmt_why("out of memory");
         return GT_LINK_JOB_FAILED;
     }
     long long last_rx = gt_dist_now_ms();
     for (;;) {
+        /* Before looking at the input and the cancel flag: a wake after
+         * this store is either seen below or writes the eventfd. */
+        atomic_store(&l->want_wake, 1);
         int c = l->io.cancelled && l->io.cancelled(l->io.user) ? 1 : pull_input(l);
         if (c == 1) {
             *why = fmt_why("cancelled");
@@ -226,7 +238,7 @@ gt_link_result gt_link_run(gt_link *l, char **why)
             *why = fmt_why("cannot send input to worker %s: %s", name, gt_err_detail());
             return GT_LINK_JOB_FAILED;
         }
-        if (link_send_some(l->fd, &l->out) < 0) {
+        if (link_txq_send(&l->tx, l->fd) < 0) {
             *why = fmt_why("worker %s: %s", name, gt_err_detail());
             return GT_LINK_LOST;
         }
@@ -244,9 +256,10 @@ gt_link_result gt_link_run(gt_link *l, char **why)
         /* Input stopped at the high-water mark and the socket took it all:
          * nobody will wake us for the rest, so only glance at the socket
          * (replies, errors) and pull again. */
-        int more = !l->input_done && !l->starved && l->out.len < HIGH_WATER;
+        size_t unsent = l->tx.bytes;
+        int more = !l->input_done && !l->starved && unsent < HIGH_WATER;
         struct pollfd p[2] = {
-            {.fd = l->fd, .events = (short)(POLLIN | (l->out.len ? POLLOUT : 0))},
+            {.fd = l->fd, .events = (short)(POLLIN | (unsent ? POLLOUT : 0))},
             {.fd = l->wakefd, .events = POLLIN},
         };
         int r = poll(p, 2, more ? 0 : (int)left);

@@ -79,12 +79,16 @@ int gt_link_connect(const gt_worker *w, int timeout_ms, int *fd)
     return rc;
 }
 
-int link_send_some(int fd, gt_buf *out)
+int link_send_some(int fd, gt_buf *out, size_t *off)
 {
-    while (out->len) {
-        ssize_t n = send(fd, out->data, out->len, MSG_NOSIGNAL);
+    while (*off < out->len) {
+        ssize_t n = send(fd, out->data + *off, out->len - *off, MSG_NOSIGNAL);
         if (n > 0) {
-            gt_buf_consume(out, (size_t)n);
+            *off += (size_t)n;
+            if (*off == out->len) {
+                gt_buf_reset(out);
+                *off = 0;
+            }
             continue;
         }
         if (n < 0 && errno == EINTR)
@@ -105,6 +109,7 @@ int gt_link_ping(const gt_worker *w, int timeout_ms)
     gt_buf out;
     gt_buf_init(&out);
     gt_decoder *dec = NULL;
+    size_t off = 0;
     if ((rc = gt_link_connect(w, timeout_ms, &fd)) < 0)
         goto done;
     static const char q[] = "gadgetron::version";
@@ -114,14 +119,14 @@ int gt_link_ping(const gt_worker *w, int timeout_ms)
     if ((rc = gt_decoder_create(NULL, &dec)) < 0)
         goto done;
     for (;;) {
-        if ((rc = link_send_some(fd, &out)) < 0)
+        if ((rc = link_send_some(fd, &out, &off)) < 0)
             goto done;
         long long left = deadline - gt_dist_now_ms();
         if (left <= 0) {
             rc = gt_err_set(GT_ETIMEDOUT, "no answer to a ping within %d ms", timeout_ms);
             goto done;
         }
-        struct pollfd p = {.fd = fd, .events = (short)(POLLIN | (out.len ? POLLOUT : 0))};
+        struct pollfd p = {.fd = fd, .events = (short)(POLLIN | (off < out.len ? POLLOUT : 0))};
         int r = poll(&p, 1, (int)left);
         if (r < 0 && errno != EINTR) {
             rc = gt_err_set(GT_EIO, "poll: %s", strerror(errno));
@@ -137,12 +142,12 @@ int gt_link_ping(const gt_worker *w, int timeout_ms)
             rc = gt_err_set(GT_EIO, "ping connection closed without an answer");
             goto done;
         }
-        size_t off = 0;
-        while (off < (size_t)n) {
+        size_t pos = 0;
+        while (pos < (size_t)n) {
             gt_frame f;
             size_t used = 0;
-            int d = gt_decoder_feed(dec, buf + off, (size_t)n - off, &used, &f);
-            off += used;
+            int d = gt_decoder_feed(dec, buf + pos, (size_t)n - pos, &used, &f);
+            pos += used;
             if (d < 0) {
                 rc = gt_err_set(GT_EIO, "ping answer undecodable");
                 goto done;

@@ -18,7 +18,7 @@
 #include "gt/session.h"
 #include "gt/wire.h"
 
-#define GT_NET_READ_BUF (64 * 1024)
+#define GT_NET_READ_BUF (256 * 1024) /* big reads: fewer syscalls and loop turns */
 #define GT_NET_LINGER_MS 5000
 #define GT_NET_PAUSE_POLL_MS 100
 

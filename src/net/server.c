@@ -5,6 +5,8 @@
  * waiting for a config get "Server is shutting down" + CLOSE, running
  * reconstructions finish; when the last connection is freed the signal
  * handles close and uv_run returns. A second signal stops the loop at once. */
+#include <malloc.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -114,8 +116,24 @@ static int try_listen(gt_server *s, const char *host, int port)
     return 0;
 }
 
+/* glibc hands freed heap back to the kernel as soon as 128 KiB sit free at
+ * its top, so a server that holds a scan's k-space (hundreds of MB: the
+ * sink of a chain, a gateway keeping each key's input for a retry) and then
+ * frees it page-faults every one of those pages in again for the next scan
+ * (a third of the ingest CPU on loopback). Keep up to 256 MiB of free heap
+ * for reuse, and take buffers up to 32 MiB (images, arrays) from the heap
+ * too (glibc's own dynamic threshold ends up near there after the first big
+ * free; setting one value turns that adjustment off, so both are set). */
+static void tune_malloc(void)
+{
+    mallopt(M_MMAP_THRESHOLD, 32 << 20);
+    mallopt(M_TRIM_THRESHOLD, 256 << 20);
+}
+
 int gt_server_create(const gt_server_opts *o, gt_server **out)
 {
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    pthread_once(&once, tune_malloc);
     *out = NULL;
     if (!o || o->port < 0 || o->port > 65535)
         return gt_err_set(GT_EINVAL, "invalid server options (port must be 0..65535)");

@@ -206,12 +206,22 @@ static int start_acq(gt_decoder *d)
                           (unsigned long long)(traj + data), (unsigned)h.number_of_samples,
                           (unsigned)h.active_channels, (unsigned)h.trajectory_dimensions,
                           (unsigned long long)d->lim.max_acq_bytes);
-    int rc = gt_acq_create(&h, &d->cur.acq);
+    /* The body overwrites every byte of traj and data: allocate them
+     * unzeroed (gt_acq_create would calloc them, a memset of every sample
+     * that the copy right after makes useless). */
+    ISMRMRD_AcquisitionHeader empty = h;
+    empty.number_of_samples = 0;
+    empty.active_channels = 0;
+    empty.trajectory_dimensions = 0;
+    int rc = gt_acq_create(&empty, &d->cur.acq);
     if (rc < 0)
         return gt_err_set(rc, "cannot allocate an ACQUISITION of %llu bytes: %s",
                           (unsigned long long)(traj + data), gt_strerror(rc));
-    if ((traj && !d->cur.acq->traj) || (data && !d->cur.acq->data))
-        return gt_err_set(GT_EINTERNAL, "acquisition buffers missing after allocation");
+    gt_acq *a = d->cur.acq;
+    a->head = h;
+    if ((traj && !(a->traj = malloc((size_t)traj))) || (data && !(a->data = malloc((size_t)data))))
+        return gt_err_set(GT_ENOMEM, "cannot allocate an ACQUISITION of %llu bytes",
+                          (unsigned long long)(traj + data));
     add_seg(d, d->cur.acq->traj, (size_t)traj);
     add_seg(d, d->cur.acq->data, (size_t)data);
     return 0;
