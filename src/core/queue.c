@@ -15,6 +15,9 @@ struct gt_queue {
     void **ring;
     size_t cap, head, len;
     int closed;
+    /* Threads blocked in a wait: a producer or consumer signals only when
+     * someone waits, so a busy hand-off costs no futex call. */
+    int waiting_pop, waiting_push;
 };
 
 int gt_queue_create(size_t capacity, gt_queue **out)
@@ -61,7 +64,8 @@ static void put_locked(gt_queue *q, void *item)
 {
     q->ring[(q->head + q->len) % q->cap] = item;
     q->len++;
-    pthread_cond_signal(&q->not_empty);
+    if (q->waiting_pop)
+        pthread_cond_signal(&q->not_empty);
 }
 
 static void *take_locked(gt_queue *q)
@@ -69,15 +73,19 @@ static void *take_locked(gt_queue *q)
     void *item = q->ring[q->head];
     q->head = (q->head + 1) % q->cap;
     q->len--;
-    pthread_cond_signal(&q->not_full);
+    if (q->waiting_push)
+        pthread_cond_signal(&q->not_full);
     return item;
 }
 
 int gt_queue_push(gt_queue *q, void *item)
 {
     pthread_mutex_lock(&q->mu);
-    while (!q->closed && q->len == q->cap)
+    while (!q->closed && q->len == q->cap) {
+        q->waiting_push++;
         pthread_cond_wait(&q->not_full, &q->mu);
+        q->waiting_push--;
+    }
     int rc = GT_ECLOSED;
     if (!q->closed) {
         put_locked(q, item);
@@ -118,13 +126,16 @@ int gt_queue_pop_timed(gt_queue *q, void **item, int timeout_ms)
     int rc = 0;
     pthread_mutex_lock(&q->mu);
     while (!q->closed && q->len == 0) {
-        if (timeout_ms < 0) {
-            pthread_cond_wait(&q->not_empty, &q->mu);
-        } else if (pthread_cond_timedwait(&q->not_empty, &q->mu, &deadline) == ETIMEDOUT) {
-            if (q->len == 0 && !q->closed) {
-                rc = GT_ETIMEDOUT;
-                break;
-            }
+        int timed_out;
+        q->waiting_pop++;
+        if (timeout_ms < 0)
+            timed_out = pthread_cond_wait(&q->not_empty, &q->mu) != 0;
+        else
+            timed_out = pthread_cond_timedwait(&q->not_empty, &q->mu, &deadline) == ETIMEDOUT;
+        q->waiting_pop--;
+        if (timed_out && timeout_ms >= 0 && q->len == 0 && !q->closed) {
+            rc = GT_ETIMEDOUT;
+            break;
         }
     }
     if (rc == 0) {
