@@ -242,34 +242,9 @@ static void fill_header(const gt_generic_recon_info *info, const gt_image_array 
                         const gt_data_buffer *d, const ISMRMRD_AcquisitionHeader *a,
                         ISMRMRD_ImageHeader *ih)
 {
-    ismrmrd_init_image_header(ih);
+    const size_t matrix[3] = {ia->data.dims[0], ia->data.dims[1], ia->data.dims[2]};
+    gt_image_header_from_acq(ih, a, matrix, d->sampling.recon_fov);
     ih->version = a->version;
-    ih->data_type = ISMRMRD_CXFLOAT;
-    ih->flags = 0;
-    ih->measurement_uid = a->measurement_uid;
-    for (int i = 0; i < 3; i++) {
-        ih->matrix_size[i] = (uint16_t)ia->data.dims[i];
-        ih->field_of_view[i] = d->sampling.recon_fov[i];
-        ih->position[i] = a->position[i];
-        ih->read_dir[i] = a->read_dir[i];
-        ih->phase_dir[i] = a->phase_dir[i];
-        ih->slice_dir[i] = a->slice_dir[i];
-        ih->patient_table_position[i] = a->patient_table_position[i];
-        ih->physiology_time_stamp[i] = a->physiology_time_stamp[i];
-    }
-    ih->channels = 1;
-    ih->average = a->idx.average;
-    ih->slice = a->idx.slice;
-    ih->contrast = a->idx.contrast;
-    ih->phase = a->idx.phase;
-    ih->repetition = a->idx.repetition;
-    ih->set = a->idx.set;
-    ih->acquisition_time_stamp = a->acquisition_time_stamp;
-    ih->image_type = ISMRMRD_IMTYPE_MAGNITUDE;
-    for (int i = 0; i < ISMRMRD_USER_INTS; i++)
-        ih->user_int[i] = a->user_int[i];
-    for (int i = 0; i < ISMRMRD_USER_FLOATS; i++)
-        ih->user_float[i] = a->user_float[i];
     /* §15: CHA = 1, cha = 0; E2 = array E2. */
     size_t e2 = ia->data.dims[2] ? ia->data.dims[2] : 1;
     size_t slc = info->max_slc, con = info->max_con, phs = info->max_phs;

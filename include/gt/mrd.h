@@ -74,6 +74,15 @@ int gt_image_clone(const gt_image *im, gt_image **out);
 /* Replaces attr with a copy of xml (NULL clears). */
 int gt_image_set_attr(gt_image *im, const char *xml);
 
+/* Initialises an image header from the acquisition that represents it
+ * (algorithms.md §15): measurement uid, geometry, time stamps, the idx
+ * counters and user fields are copied; matrix_size and field_of_view are
+ * given; data_type complex float, image_type magnitude, one channel. The
+ * version, flags, image_index and series are left to the caller (version 1,
+ * the rest 0). */
+void gt_image_header_from_acq(ISMRMRD_ImageHeader *ih, const ISMRMRD_AcquisitionHeader *a,
+                              const size_t matrix[3], const float fov[3]);
+
 typedef struct gt_wave {
     ISMRMRD_WaveformHeader head;
     uint32_t *data; /* owned; number_of_samples * channels */

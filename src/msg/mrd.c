@@ -146,6 +146,37 @@ int gt_image_clone(const gt_image *im, gt_image **out)
     return 0;
 }
 
+void gt_image_header_from_acq(ISMRMRD_ImageHeader *ih, const ISMRMRD_AcquisitionHeader *a,
+                              const size_t matrix[3], const float fov[3])
+{
+    ismrmrd_init_image_header(ih);
+    ih->data_type = ISMRMRD_CXFLOAT;
+    ih->image_type = ISMRMRD_IMTYPE_MAGNITUDE;
+    ih->measurement_uid = a->measurement_uid;
+    for (int i = 0; i < 3; i++) {
+        ih->matrix_size[i] = (uint16_t)matrix[i];
+        ih->field_of_view[i] = fov[i];
+        ih->position[i] = a->position[i];
+        ih->read_dir[i] = a->read_dir[i];
+        ih->phase_dir[i] = a->phase_dir[i];
+        ih->slice_dir[i] = a->slice_dir[i];
+        ih->patient_table_position[i] = a->patient_table_position[i];
+        ih->physiology_time_stamp[i] = a->physiology_time_stamp[i];
+    }
+    ih->channels = 1;
+    ih->average = a->idx.average;
+    ih->slice = a->idx.slice;
+    ih->contrast = a->idx.contrast;
+    ih->phase = a->idx.phase;
+    ih->repetition = a->idx.repetition;
+    ih->set = a->idx.set;
+    ih->acquisition_time_stamp = a->acquisition_time_stamp;
+    for (int i = 0; i < ISMRMRD_USER_INTS; i++)
+        ih->user_int[i] = a->user_int[i];
+    for (int i = 0; i < ISMRMRD_USER_FLOATS; i++)
+        ih->user_float[i] = a->user_float[i];
+}
+
 int gt_wave_create(const ISMRMRD_WaveformHeader *head, gt_wave **out)
 {
     *out = NULL;
