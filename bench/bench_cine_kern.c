@@ -147,7 +147,6 @@ static krow k_remove_os(const cine_case *c, int reps)
     return k;
 }
 
-
 /* KLT (EigenChannel, in place) on the sampled lines: [RO, CHA] x [CHA, CHA]. */
 static krow k_klt(const cine_case *c, int reps)
 {

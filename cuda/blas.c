@@ -47,9 +47,9 @@ int cu_gemm(int device, gt_op ta, gt_op tb, size_t m, size_t n, size_t k, gt_cf 
     int disjoint = stride_c >= ldc * (n - 1) + m;
     if (batch == 1 || !disjoint) {
         for (size_t i = 0; i < batch && !rc; i++)
-            rc = cu_check_blas(cublasCgemm(h, blas_op(ta), blas_op(tb), (int)m, (int)n, (int)k,
-                                           &al, A + i * stride_a, (int)lda, B + i * stride_b,
-                                           (int)ldb, &be, C + i * stride_c, (int)ldc),
+            rc = cu_check_blas(cublasCgemm(h, blas_op(ta), blas_op(tb), (int)m, (int)n, (int)k, &al,
+                                           A + i * stride_a, (int)lda, B + i * stride_b, (int)ldb,
+                                           &be, C + i * stride_c, (int)ldc),
                                "cublasCgemm");
     } else {
         for (size_t b0 = 0; b0 < batch && !rc; b0 += INT_MAX) {
@@ -97,8 +97,7 @@ int cu_herk(int device, gt_op trans, size_t n, size_t k, float alpha, const gt_c
     /* cherk reads only the upper triangle (diagonal imaginary parts taken as
      * 0), so with stride_c == 0 one fill after the last update suffices. */
     if (!rc)
-        rc = cu_check(gtk_herm_fill((float2 *)c, n, ldc, stride_c, stride_c ? batch : 1,
-                                    cu_stream),
+        rc = cu_check(gtk_herm_fill((float2 *)c, n, ldc, stride_c, stride_c ? batch : 1, cu_stream),
                       "cuda herk fill kernel");
     int src = cu_sync("cuda herk");
     return rc ? rc : src;

@@ -52,8 +52,7 @@ int cu_copy_d2h(int device, void *dst, const void *src, size_t bytes);
 int cu_copy_d2d(int device, void *dst, const void *src, size_t bytes);
 
 /* ---- fft.c ---------------------------------------------------------------- */
-int cu_fft(int device, gt_cf *data, int rank, const size_t *n, size_t batch, int dir,
-           int centered);
+int cu_fft(int device, gt_cf *data, int rank, const size_t *n, size_t batch, int dir, int centered);
 void cu_fft_fini(void);
 
 /* ---- blas.c --------------------------------------------------------------- */
@@ -64,8 +63,8 @@ int cu_herk(int device, gt_op trans, size_t n, size_t k, float alpha, const gt_c
             size_t stride_a, float beta, gt_cf *c, size_t ldc, size_t stride_c, size_t batch);
 
 /* ---- solver.c ------------------------------------------------------------- */
-int cu_heev(int device, size_t n, gt_cf *a, size_t lda, size_t stride_a, float *w,
-            size_t stride_w, size_t batch);
+int cu_heev(int device, size_t n, gt_cf *a, size_t lda, size_t stride_a, float *w, size_t stride_w,
+            size_t batch);
 int cu_posv(int device, size_t n, size_t nrhs, gt_cf *a, size_t lda, size_t stride_a, gt_cf *b,
             size_t ldb, size_t stride_b, size_t batch);
 int cu_gesv(int device, size_t n, size_t nrhs, gt_cf *a, size_t lda, size_t stride_a, gt_cf *b,

@@ -81,9 +81,9 @@ static int make_plan(int rank, const size_t n3[3], size_t batch, cufftHandle *ou
     int rc = cu_check_fft(cufftCreate(&p), "cufftCreate");
     if (rc)
         return rc;
-    rc = cu_check_fft(cufftMakePlanMany(p, rank, nrev, NULL, 1, 0, NULL, 1, 0, CUFFT_C2C,
-                                        (int)batch, &work),
-                      "cufftMakePlanMany");
+    rc = cu_check_fft(
+        cufftMakePlanMany(p, rank, nrev, NULL, 1, 0, NULL, 1, 0, CUFFT_C2C, (int)batch, &work),
+        "cufftMakePlanMany");
     if (rc) {
         cufftResult r = cufftDestroy(p);
         if (r != CUFFT_SUCCESS)
@@ -156,8 +156,14 @@ static int plan_get(int device, int rank, const size_t n3[3], size_t batch, pref
             old = e->plan;
             old_dev = e->device;
         }
-        *e = (plan_entry){.used = 1, .busy = 1, .device = device, .thread = self, .rank = rank,
-                          .batch = batch, .plan = p, .last = ++tick};
+        *e = (plan_entry){.used = 1,
+                          .busy = 1,
+                          .device = device,
+                          .thread = self,
+                          .rank = rank,
+                          .batch = batch,
+                          .plan = p,
+                          .last = ++tick};
         memcpy(e->n3, n3, sizeof(e->n3));
     }
     pthread_mutex_unlock(&lock);
@@ -221,8 +227,8 @@ static int run_plain(int device, float2 *x, int rank, const size_t n3[3], size_t
     return rc;
 }
 
-static int run_shifted(int device, float2 *x, int rank, const size_t n3[3], size_t N,
-                       size_t batch, int dir, float scale, pref refs[2], void **scratch)
+static int run_shifted(int device, float2 *x, int rank, const size_t n3[3], size_t N, size_t batch,
+                       int dir, float scale, pref refs[2], void **scratch)
 {
     size_t k = SCRATCH_ELEMS / N;
     if (k == 0)
@@ -240,8 +246,8 @@ static int run_shifted(int device, float2 *x, int rank, const size_t n3[3], size
         if (!rc)
             rc = exec(device, s, rank, n3, cnt, dir, refs);
         if (!rc)
-            rc = cu_check(gtk_shift(blk, s, n3[0], n3[1], n3[2], (n3[0] + 1) / 2,
-                                    (n3[1] + 1) / 2, (n3[2] + 1) / 2, cnt, scale, cu_stream),
+            rc = cu_check(gtk_shift(blk, s, n3[0], n3[1], n3[2], (n3[0] + 1) / 2, (n3[1] + 1) / 2,
+                                    (n3[2] + 1) / 2, cnt, scale, cu_stream),
                           "cuda fftshift kernel");
     }
     return rc;
@@ -293,9 +299,9 @@ int cu_fft(int device, gt_cf *data, int rank, const size_t *n, size_t batch, int
         if (!rc)
             rc = run_plain(device, x, rank, n3, N, batch, dir, refs);
         if (!rc)
-            rc = cu_check(gtk_checkerboard(x, n3[0], n3[1], n3[2], batch, flip ? -scale : scale,
-                                           cu_stream),
-                          "cuda fft checkerboard kernel");
+            rc = cu_check(
+                gtk_checkerboard(x, n3[0], n3[1], n3[2], batch, flip ? -scale : scale, cu_stream),
+                "cuda fft checkerboard kernel");
     } else {
         rc = run_shifted(device, x, rank, n3, N, batch, dir, scale, refs, &scratch);
     }

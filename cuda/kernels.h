@@ -56,8 +56,8 @@ typedef struct gtk_resize_geom {
 } gtk_resize_geom;
 /* Writes every dst element (dn of them, `elem` bytes each): the source
  * element or zero. */
-cudaError_t gtk_resize(void *dst, const void *src, size_t dn, size_t elem,
-                       const gtk_resize_geom *g, cudaStream_t st);
+cudaError_t gtk_resize(void *dst, const void *src, size_t dn, size_t elem, const gtk_resize_geom *g,
+                       cudaStream_t st);
 
 #ifdef __cplusplus
 }

@@ -14,9 +14,9 @@
 #define EXPORT __attribute__((visibility("default")))
 
 static const gt_cuda_host_api *host;
-static int present;                            /* devices CUDA reports */
-static uint64_t in_use;                        /* bit i: ordinal i usable */
-static int pools[GT_GPU_MAX_DEVICES];          /* stream-ordered allocator supported */
+static int present;                   /* devices CUDA reports */
+static uint64_t in_use;               /* bit i: ordinal i usable */
+static int pools[GT_GPU_MAX_DEVICES]; /* stream-ordered allocator supported */
 
 int cu_err(int err, const char *fmt, ...)
 {
@@ -48,15 +48,24 @@ int cu_check(cudaError_t e, const char *what)
 static const char *fft_str(cufftResult r)
 {
     switch (r) {
-    case CUFFT_SUCCESS: return "success";
-    case CUFFT_INVALID_PLAN: return "invalid plan";
-    case CUFFT_ALLOC_FAILED: return "allocation failed";
-    case CUFFT_INVALID_VALUE: return "invalid value";
-    case CUFFT_INTERNAL_ERROR: return "internal error";
-    case CUFFT_EXEC_FAILED: return "execution failed";
-    case CUFFT_SETUP_FAILED: return "setup failed";
-    case CUFFT_INVALID_SIZE: return "invalid size";
-    default: return "cuFFT error";
+    case CUFFT_SUCCESS:
+        return "success";
+    case CUFFT_INVALID_PLAN:
+        return "invalid plan";
+    case CUFFT_ALLOC_FAILED:
+        return "allocation failed";
+    case CUFFT_INVALID_VALUE:
+        return "invalid value";
+    case CUFFT_INTERNAL_ERROR:
+        return "internal error";
+    case CUFFT_EXEC_FAILED:
+        return "execution failed";
+    case CUFFT_SETUP_FAILED:
+        return "setup failed";
+    case CUFFT_INVALID_SIZE:
+        return "invalid size";
+    default:
+        return "cuFFT error";
     }
 }
 
@@ -64,7 +73,9 @@ int cu_check_fft(cufftResult r, const char *what)
 {
     if (r == CUFFT_SUCCESS)
         return 0;
-    int code = r == CUFFT_ALLOC_FAILED ? GT_ENOMEM : r == CUFFT_INVALID_SIZE ? GT_EINVAL : GT_EDEVICE;
+    int code = r == CUFFT_ALLOC_FAILED   ? GT_ENOMEM
+               : r == CUFFT_INVALID_SIZE ? GT_EINVAL
+                                         : GT_EDEVICE;
     return cu_err(code, "%s: cuFFT %s (%d)", what, fft_str(r), (int)r);
 }
 
@@ -81,14 +92,22 @@ int cu_check_blas(cublasStatus_t s, const char *what)
 static const char *solver_str(cusolverStatus_t s)
 {
     switch (s) {
-    case CUSOLVER_STATUS_NOT_INITIALIZED: return "not initialized";
-    case CUSOLVER_STATUS_ALLOC_FAILED: return "allocation failed";
-    case CUSOLVER_STATUS_INVALID_VALUE: return "invalid value";
-    case CUSOLVER_STATUS_ARCH_MISMATCH: return "architecture mismatch";
-    case CUSOLVER_STATUS_EXECUTION_FAILED: return "execution failed";
-    case CUSOLVER_STATUS_INTERNAL_ERROR: return "internal error";
-    case CUSOLVER_STATUS_NOT_SUPPORTED: return "not supported";
-    default: return "cuSOLVER error";
+    case CUSOLVER_STATUS_NOT_INITIALIZED:
+        return "not initialized";
+    case CUSOLVER_STATUS_ALLOC_FAILED:
+        return "allocation failed";
+    case CUSOLVER_STATUS_INVALID_VALUE:
+        return "invalid value";
+    case CUSOLVER_STATUS_ARCH_MISMATCH:
+        return "architecture mismatch";
+    case CUSOLVER_STATUS_EXECUTION_FAILED:
+        return "execution failed";
+    case CUSOLVER_STATUS_INTERNAL_ERROR:
+        return "internal error";
+    case CUSOLVER_STATUS_NOT_SUPPORTED:
+        return "not supported";
+    default:
+        return "cuSOLVER error";
     }
 }
 

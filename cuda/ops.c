@@ -24,9 +24,9 @@ int cu_rss(int device, const gt_cf *in, size_t inner, size_t nch, size_t outer, 
     int rc = cu_enter(device, "cuda rss");
     if (rc)
         return rc;
-    return launch_done(gtk_rss((const float2 *)in, inner, nch, outer, out,
-                               out_type == GT_DT_C64, cu_stream),
-                       "cuda rss kernel");
+    return launch_done(
+        gtk_rss((const float2 *)in, inner, nch, outer, out, out_type == GT_DT_C64, cu_stream),
+        "cuda rss kernel");
 }
 
 int cu_scale(int device, void *x, gt_dtype type, size_t n, gt_cf alpha)

@@ -92,9 +92,9 @@ static int job_end(job *j, int rc, const char *const why[MAX_STEPS])
         if (!h)
             rc = cu_err(GT_ENOMEM, "%s: info", j->what);
         else
-            rc = cu_check(cudaMemcpyAsync(h, j->info, ni * sizeof(int), cudaMemcpyDeviceToHost,
-                                          cu_stream),
-                          j->what);
+            rc = cu_check(
+                cudaMemcpyAsync(h, j->info, ni * sizeof(int), cudaMemcpyDeviceToHost, cu_stream),
+                j->what);
         if (!rc)
             rc = cu_sync(j->what);
     }
@@ -102,8 +102,8 @@ static int job_end(job *j, int rc, const char *const why[MAX_STEPS])
         for (int s = 0; s < j->steps && !rc; s++) {
             int info = h[(size_t)s * j->batch + b];
             if (info < 0)
-                rc = cu_err(GT_EINVAL, "%s: argument %d rejected (batch %zu; NaN input?)",
-                            j->what, -info, b);
+                rc = cu_err(GT_EINVAL, "%s: argument %d rejected (batch %zu; NaN input?)", j->what,
+                            -info, b);
             else if (info > 0 && why[s])
                 rc = cu_err(GT_EDATA, "%s: %s (info %d, batch %zu)", j->what, why[s], info, b);
             else if (info > 0)
@@ -119,8 +119,8 @@ static int job_end(job *j, int rc, const char *const why[MAX_STEPS])
     return rc;
 }
 
-int cu_heev(int device, size_t n, gt_cf *a, size_t lda, size_t stride_a, float *w,
-            size_t stride_w, size_t batch)
+int cu_heev(int device, size_t n, gt_cf *a, size_t lda, size_t stride_a, float *w, size_t stride_w,
+            size_t batch)
 {
     int rc = check_sq("heev", n, lda, 1, n, a, w, batch);
     if (rc || n == 0 || batch == 0)
@@ -158,9 +158,9 @@ int cu_posv(int device, size_t n, size_t nrhs, gt_cf *a, size_t lda, size_t stri
     int lwork = 0;
     rc = job_begin(&j, device, "posv", batch, 2);
     if (!rc)
-        rc = cu_check_solver(cusolverDnCpotrf_bufferSize(j.sol, CUBLAS_FILL_MODE_UPPER, (int)n, A,
-                                                         (int)lda, &lwork),
-                             "cusolverDnCpotrf_bufferSize");
+        rc = cu_check_solver(
+            cusolverDnCpotrf_bufferSize(j.sol, CUBLAS_FILL_MODE_UPPER, (int)n, A, (int)lda, &lwork),
+            "cusolverDnCpotrf_bufferSize");
     if (!rc)
         rc = job_work(&j, lwork);
     for (size_t i = 0; i < batch && !rc; i++) {
@@ -169,9 +169,9 @@ int cu_posv(int device, size_t n, size_t nrhs, gt_cf *a, size_t lda, size_t stri
                                               j.work, lwork > 0 ? lwork : 1, j.info + i),
                              "cusolverDnCpotrf");
         if (!rc)
-            rc = cu_check_solver(cusolverDnCpotrs(j.sol, CUBLAS_FILL_MODE_UPPER, (int)n,
-                                                  (int)nrhs, Ai, (int)lda, B + i * stride_b,
-                                                  (int)ldb, j.info + batch + i),
+            rc = cu_check_solver(cusolverDnCpotrs(j.sol, CUBLAS_FILL_MODE_UPPER, (int)n, (int)nrhs,
+                                                  Ai, (int)lda, B + i * stride_b, (int)ldb,
+                                                  j.info + batch + i),
                                  "cusolverDnCpotrs");
     }
     return job_end(&j, rc, why);
@@ -189,18 +189,18 @@ int cu_gesv(int device, size_t n, size_t nrhs, gt_cf *a, size_t lda, size_t stri
     int lwork = 0;
     rc = job_begin(&j, device, "gesv", batch, 2);
     if (!rc)
-        rc = cu_check_solver(
-            cusolverDnCgetrf_bufferSize(j.sol, (int)n, (int)n, A, (int)lda, &lwork),
-            "cusolverDnCgetrf_bufferSize");
+        rc =
+            cu_check_solver(cusolverDnCgetrf_bufferSize(j.sol, (int)n, (int)n, A, (int)lda, &lwork),
+                            "cusolverDnCgetrf_bufferSize");
     if (!rc)
         rc = job_work(&j, lwork);
     if (!rc) /* one pivot vector: each solve follows its factorization in stream order */
         rc = cu_scratch(device, n * sizeof(int), &j.work2, "gesv");
     for (size_t i = 0; i < batch && !rc; i++) {
         cuComplex *Ai = A + i * stride_a;
-        rc = cu_check_solver(cusolverDnCgetrf(j.sol, (int)n, (int)n, Ai, (int)lda, j.work,
-                                              j.work2, j.info + i),
-                             "cusolverDnCgetrf");
+        rc = cu_check_solver(
+            cusolverDnCgetrf(j.sol, (int)n, (int)n, Ai, (int)lda, j.work, j.work2, j.info + i),
+            "cusolverDnCgetrf");
         if (!rc)
             rc = cu_check_solver(cusolverDnCgetrs(j.sol, CUBLAS_OP_N, (int)n, (int)nrhs, Ai,
                                                   (int)lda, j.work2, B + i * stride_b, (int)ldb,
@@ -233,9 +233,9 @@ int cu_gels(int device, size_t m, size_t n, size_t nrhs, gt_cf *a, size_t lda, s
     if (!rc) /* tau: n elements, reused in stream order */
         rc = cu_scratch(device, n * sizeof(cuComplex), &j.work2, "gels");
     if (!rc)
-        rc = cu_check_solver(cusolverDnCgeqrf_bufferSize(j.sol, (int)m, (int)n, A, (int)lda,
-                                                         &lw_qr),
-                             "cusolverDnCgeqrf_bufferSize");
+        rc =
+            cu_check_solver(cusolverDnCgeqrf_bufferSize(j.sol, (int)m, (int)n, A, (int)lda, &lw_qr),
+                            "cusolverDnCgeqrf_bufferSize");
     if (!rc)
         rc = cu_check_solver(cusolverDnCunmqr_bufferSize(j.sol, CUBLAS_SIDE_LEFT, CUBLAS_OP_C,
                                                          (int)m, (int)nrhs, (int)n, A, (int)lda,
@@ -248,8 +248,8 @@ int cu_gels(int device, size_t m, size_t n, size_t nrhs, gt_cf *a, size_t lda, s
         lwork = 1;
     for (size_t i = 0; i < batch && !rc; i++) {
         cuComplex *Ai = A + i * stride_a, *Bi = B + i * stride_b;
-        rc = cu_check_solver(cusolverDnCgeqrf(j.sol, (int)m, (int)n, Ai, (int)lda, j.work2,
-                                              j.work, lwork, j.info + i),
+        rc = cu_check_solver(cusolverDnCgeqrf(j.sol, (int)m, (int)n, Ai, (int)lda, j.work2, j.work,
+                                              lwork, j.info + i),
                              "cusolverDnCgeqrf");
         if (!rc) /* B <- Q^H B */
             rc = cu_check_solver(cusolverDnCunmqr(j.sol, CUBLAS_SIDE_LEFT, CUBLAS_OP_C, (int)m,
@@ -263,8 +263,8 @@ int cu_gels(int device, size_t m, size_t n, size_t nrhs, gt_cf *a, size_t lda, s
                                "cublasCtrsm");
     }
     if (!rc)
-        rc = cu_check(gtk_diag_zero((const float2 *)A, n, lda, stride_a, batch,
-                                    j.info + 2 * batch, cu_stream),
+        rc = cu_check(gtk_diag_zero((const float2 *)A, n, lda, stride_a, batch, j.info + 2 * batch,
+                                    cu_stream),
                       "cuda gels rank kernel");
     return job_end(&j, rc, why);
 }
@@ -280,9 +280,9 @@ int cu_potrf(int device, size_t n, gt_cf *a, size_t lda, size_t stride_a, size_t
     int lwork = 0;
     rc = job_begin(&j, device, "potrf", batch, 1);
     if (!rc)
-        rc = cu_check_solver(cusolverDnCpotrf_bufferSize(j.sol, CUBLAS_FILL_MODE_UPPER, (int)n, A,
-                                                         (int)lda, &lwork),
-                             "cusolverDnCpotrf_bufferSize");
+        rc = cu_check_solver(
+            cusolverDnCpotrf_bufferSize(j.sol, CUBLAS_FILL_MODE_UPPER, (int)n, A, (int)lda, &lwork),
+            "cusolverDnCpotrf_bufferSize");
     if (!rc)
         rc = job_work(&j, lwork);
     for (size_t i = 0; i < batch && !rc; i++)
@@ -291,9 +291,9 @@ int cu_potrf(int device, size_t n, gt_cf *a, size_t lda, size_t stride_a, size_t
                                               lwork > 0 ? lwork : 1, j.info + i),
                              "cusolverDnCpotrf");
     if (!rc)
-        rc = cu_check(gtk_zero_lower((float2 *)a, n, lda, stride_a, stride_a ? batch : 1,
-                                     cu_stream),
-                      "cuda potrf zero kernel");
+        rc =
+            cu_check(gtk_zero_lower((float2 *)a, n, lda, stride_a, stride_a ? batch : 1, cu_stream),
+                     "cuda potrf zero kernel");
     return job_end(&j, rc, why);
 }
 
@@ -307,11 +307,10 @@ int cu_trtri(int device, size_t n, gt_cf *a, size_t lda, size_t stride_a, size_t
     size_t dsize = 0, hsize = 0;
     rc = job_begin(&j, device, "trtri", batch, 1);
     if (!rc)
-        rc = cu_check_solver(cusolverDnXtrtri_bufferSize(j.sol, CUBLAS_FILL_MODE_UPPER,
-                                                         CUBLAS_DIAG_NON_UNIT, (int64_t)n,
-                                                         CUDA_C_32F, a, (int64_t)lda, &dsize,
-                                                         &hsize),
-                             "cusolverDnXtrtri_bufferSize");
+        rc = cu_check_solver(
+            cusolverDnXtrtri_bufferSize(j.sol, CUBLAS_FILL_MODE_UPPER, CUBLAS_DIAG_NON_UNIT,
+                                        (int64_t)n, CUDA_C_32F, a, (int64_t)lda, &dsize, &hsize),
+            "cusolverDnXtrtri_bufferSize");
     if (!rc)
         rc = cu_scratch(device, dsize ? dsize : 1, &j.work, "trtri");
     if (!rc && hsize) {
@@ -320,10 +319,10 @@ int cu_trtri(int device, size_t n, gt_cf *a, size_t lda, size_t stride_a, size_t
             rc = cu_err(GT_ENOMEM, "trtri: host workspace %zu bytes", hsize);
     }
     for (size_t i = 0; i < batch && !rc; i++)
-        rc = cu_check_solver(cusolverDnXtrtri(j.sol, CUBLAS_FILL_MODE_UPPER, CUBLAS_DIAG_NON_UNIT,
-                                              (int64_t)n, CUDA_C_32F, a + i * stride_a,
-                                              (int64_t)lda, j.work, dsize, j.hwork, hsize,
-                                              j.info + i),
-                             "cusolverDnXtrtri");
+        rc =
+            cu_check_solver(cusolverDnXtrtri(j.sol, CUBLAS_FILL_MODE_UPPER, CUBLAS_DIAG_NON_UNIT,
+                                             (int64_t)n, CUDA_C_32F, a + i * stride_a, (int64_t)lda,
+                                             j.work, dsize, j.hwork, hsize, j.info + i),
+                            "cusolverDnXtrtri");
     return job_end(&j, rc, why);
 }

@@ -69,7 +69,6 @@ static void eigen_fini(gt_gadget *g)
 
 static int has(const gt_array *a) { return a->data && gt_array_numel(a) > 0; }
 
-
 /* Replaces *a by coeff applied to it (in place when the KLT keeps every
  * channel, so a slice never needs a second full-size buffer). */
 static int apply(const gt_array *coeff, gt_array *a) { return gt_klt_apply_inplace(coeff, a); }

@@ -59,7 +59,8 @@ size_t gt_array_bytes(const gt_array *a);
  * another). On failure *a is left empty (safe to free). */
 int gt_array_alloc(gt_array *a, gt_dtype type, gt_loc loc, int ndim, const size_t *dims);
 /* Describes memory owned elsewhere (owns = 0). */
-void gt_array_view(gt_array *a, gt_dtype type, gt_loc loc, int ndim, const size_t *dims, void *data);
+void gt_array_view(gt_array *a, gt_dtype type, gt_loc loc, int ndim, const size_t *dims,
+                   void *data);
 void gt_array_free(gt_array *a); /* leaves *a empty; safe on an empty array */
 /* dst must be empty; allocates at `loc` and copies (host<->device as needed). */
 int gt_array_clone(gt_array *dst, const gt_array *src, gt_loc loc);

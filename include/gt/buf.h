@@ -13,7 +13,7 @@ typedef struct gt_buf {
 } gt_buf;
 
 void gt_buf_init(gt_buf *b);
-void gt_buf_fini(gt_buf *b); /* frees; safe on a zeroed or finished buffer */
+void gt_buf_fini(gt_buf *b);                 /* frees; safe on a zeroed or finished buffer */
 int gt_buf_reserve(gt_buf *b, size_t extra); /* ensures cap >= len + extra */
 int gt_buf_append(gt_buf *b, const void *p, size_t n);
 int gt_buf_append_u16(gt_buf *b, uint16_t v);

@@ -20,12 +20,12 @@ typedef struct gt_cfg_prop {
 } gt_cfg_prop;
 
 typedef struct gt_cfg_gadget {
-    char *name;      /* <name>, or the classname when absent */
-    char *dll;       /* may be NULL; accepted and ignored */
+    char *name; /* <name>, or the classname when absent */
+    char *dll;  /* may be NULL; accepted and ignored */
     char *classname;
     gt_cfg_prop *props;
     size_t nprops;
-    int line;        /* source line for error messages */
+    int line; /* source line for error messages */
 } gt_cfg_gadget;
 
 typedef struct gt_cfg_rw {

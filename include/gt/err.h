@@ -9,25 +9,25 @@
 
 #include <stdarg.h>
 
-#define GT_ERRORS(X)                                                         \
-    X(OK, 0, "success")                                                      \
-    X(NOMEM, -1, "out of memory")                                            \
-    X(INVAL, -2, "invalid argument")                                         \
-    X(PROTO, -3, "protocol error")                                           \
-    X(TOOBIG, -4, "length exceeds limit")                                    \
-    X(AGAIN, -5, "try again")                                                \
-    X(IO, -6, "input/output error")                                          \
-    X(NOTFOUND, -7, "not found")                                             \
-    X(UNSUPPORTED, -8, "unsupported")                                        \
-    X(CONFIG, -9, "configuration error")                                     \
-    X(CLOSED, -10, "closed")                                                 \
-    X(TIMEDOUT, -11, "timed out")                                            \
-    X(XML, -12, "malformed XML")                                             \
-    X(STATE, -13, "message not allowed in this state")                       \
-    X(ACCESS, -14, "access refused")                                         \
-    X(RANGE, -15, "value out of range")                                      \
-    X(DEVICE, -16, "device error")                                           \
-    X(DATA, -17, "inconsistent data")                                        \
+#define GT_ERRORS(X)                                                                               \
+    X(OK, 0, "success")                                                                            \
+    X(NOMEM, -1, "out of memory")                                                                  \
+    X(INVAL, -2, "invalid argument")                                                               \
+    X(PROTO, -3, "protocol error")                                                                 \
+    X(TOOBIG, -4, "length exceeds limit")                                                          \
+    X(AGAIN, -5, "try again")                                                                      \
+    X(IO, -6, "input/output error")                                                                \
+    X(NOTFOUND, -7, "not found")                                                                   \
+    X(UNSUPPORTED, -8, "unsupported")                                                              \
+    X(CONFIG, -9, "configuration error")                                                           \
+    X(CLOSED, -10, "closed")                                                                       \
+    X(TIMEDOUT, -11, "timed out")                                                                  \
+    X(XML, -12, "malformed XML")                                                                   \
+    X(STATE, -13, "message not allowed in this state")                                             \
+    X(ACCESS, -14, "access refused")                                                               \
+    X(RANGE, -15, "value out of range")                                                            \
+    X(DEVICE, -16, "device error")                                                                 \
+    X(DATA, -17, "inconsistent data")                                                              \
     X(INTERNAL, -18, "internal error")
 
 enum gt_err {

@@ -41,7 +41,7 @@ void gt_emitter_destroy(gt_emitter *e); /* NULL safe */
 
 typedef struct gt_prop_spec {
     const char *name;
-    const char *def;  /* default value as text ("" allowed) */
+    const char *def; /* default value as text ("" allowed) */
     const char *help;
 } gt_prop_spec;
 
@@ -53,18 +53,18 @@ typedef struct gt_gadget_class {
     const gt_prop_spec *props;      /* terminated by {NULL}; NULL = no properties */
     const gt_prop_spec *props_base; /* shared base-class properties, or NULL */
     size_t state_size;              /* zeroed state allocated for init */
-    int (*init)(gt_gadget *g);                            /* optional */
+    int (*init)(gt_gadget *g);      /* optional */
     int (*process)(gt_gadget *g, gt_msg *m, gt_emitter *out);
-    int (*flush)(gt_gadget *g, gt_emitter *out);          /* optional */
-    void (*fini)(gt_gadget *g);                           /* optional */
+    int (*flush)(gt_gadget *g, gt_emitter *out); /* optional */
+    void (*fini)(gt_gadget *g);                  /* optional */
 } gt_gadget_class;
 
 struct gt_gadget {
     const gt_gadget_class *cls;
-    const char *name;          /* config <name> (classname when absent) */
-    const gt_cfg_gadget *cfg;  /* properties as configured */
+    const char *name;         /* config <name> (classname when absent) */
+    const gt_cfg_gadget *cfg; /* properties as configured */
     const gt_stream_ctx *ctx;
-    void *state;               /* cls->state_size zeroed bytes */
+    void *state; /* cls->state_size zeroed bytes */
 };
 
 /* Property access: the configured value or the spec's default. Errors are

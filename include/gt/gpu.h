@@ -82,9 +82,9 @@ void gt_gpu_shutdown(void);
 #define GT_CUDA_ABI 1
 
 typedef struct gt_cuda_host_api {
-    int abi;             /* GT_CUDA_ABI */
-    size_t backend_size; /* sizeof(gt_backend) */
-    size_t info_size;    /* sizeof(gt_gpu_info) */
+    int abi;              /* GT_CUDA_ABI */
+    size_t backend_size;  /* sizeof(gt_backend) */
+    size_t info_size;     /* sizeof(gt_gpu_info) */
     uint64_t device_mask; /* bit i: ordinal i may be used; all ones = all */
     /* gt_err_vset: records the detail for the calling thread, returns err. */
     int (*err_vset)(int err, const char *fmt, va_list ap);

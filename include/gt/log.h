@@ -11,10 +11,10 @@ enum gt_log_level { GT_LOG_ERROR = 0, GT_LOG_WARN = 1, GT_LOG_INFO = 2, GT_LOG_D
 
 extern int gt_log_threshold; /* messages with level <= threshold are written */
 
-#define gt_log(level, ...)                                                    \
-    do {                                                                      \
-        if ((level) <= gt_log_threshold)                                      \
-            gt_log_write((level), __VA_ARGS__);                               \
+#define gt_log(level, ...)                                                                         \
+    do {                                                                                           \
+        if ((level) <= gt_log_threshold)                                                           \
+            gt_log_write((level), __VA_ARGS__);                                                    \
     } while (0)
 
 void gt_log_write(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -2,7 +2,8 @@
  *   <ismrmrdMeta><meta><name>N</name><value>V</value>...</meta>...</ismrmrdMeta>
  * An ordered list of names, each with one or more string values. Numbers
  * are stored as text, formatted like ISMRMRD (longs as integers, doubles
- * with the shortest %.*g that reads back exactly). Not thread safe. Implemented in src/proto (libxml2). */
+ * with the shortest %.*g that reads back exactly). Not thread safe. Implemented in src/proto
+ * (libxml2). */
 #ifndef GT_META_H
 #define GT_META_H
 
@@ -18,7 +19,7 @@ int gt_meta_parse(const char *xml, size_t len, gt_meta **out);
 /* Serializes to a malloc'd NUL-terminated string ("<?xml ...?><ismrmrdMeta>..."). */
 int gt_meta_serialize(const gt_meta *m, char **xml, size_t *len);
 
-size_t gt_meta_count(const gt_meta *m);                /* number of names */
+size_t gt_meta_count(const gt_meta *m); /* number of names */
 const char *gt_meta_name_at(const gt_meta *m, size_t i);
 size_t gt_meta_len(const gt_meta *m, const char *name); /* values of name; 0 if absent */
 const char *gt_meta_str(const gt_meta *m, const char *name, size_t i); /* NULL if absent */

@@ -21,7 +21,7 @@
 typedef float complex gt_cf;
 
 /* 1-based ISMRMRD flag numbers (mask = 1 << (n - 1)). */
-#define GT_ACQ_FLAG(n) (UINT64_C(1) << ((n) - 1))
+#define GT_ACQ_FLAG(n) (UINT64_C(1) << ((n)-1))
 enum {
     GT_ACQ_FIRST_IN_SLICE = 7,
     GT_ACQ_LAST_IN_SLICE = 8,

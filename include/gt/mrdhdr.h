@@ -36,7 +36,7 @@ typedef struct gt_mrd_header {
     char *xml; /* owned copy of the header text */
     size_t xml_len;
 
-    char measurement_id[GT_MRD_STR]; /* "" when absent */
+    char measurement_id[GT_MRD_STR];   /* "" when absent */
     char noise_dependency[GT_MRD_STR]; /* first measurementDependency of type noise, "" if none */
     char patient_id[GT_MRD_STR];
     char study_id[GT_MRD_STR];

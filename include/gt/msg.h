@@ -75,7 +75,7 @@ typedef struct gt_bucket {
 
 int gt_bucket_create(gt_bucket **out);
 void gt_bucket_destroy(gt_bucket *b);
-int gt_acq_list_push(gt_acq_list *l, gt_acq *a); /* takes a (freed on failure) */
+int gt_acq_list_push(gt_acq_list *l, gt_acq *a);   /* takes a (freed on failure) */
 int gt_bucket_push_wave(gt_bucket *b, gt_wave *w); /* takes w */
 int gt_msg_bucket(gt_bucket *b, gt_msg **out);
 
@@ -91,9 +91,9 @@ typedef struct gt_sampling {
 } gt_sampling;
 
 typedef struct gt_data_buffer {
-    gt_array data;                     /* GT_DT_C64 [E0 E1 E2 CHA N S LOC] */
-    gt_array traj;                     /* GT_DT_F32, empty when no trajectory */
-    gt_array density;                  /* GT_DT_F32, empty when absent */
+    gt_array data;                      /* GT_DT_C64 [E0 E1 E2 CHA N S LOC] */
+    gt_array traj;                      /* GT_DT_F32, empty when no trajectory */
+    gt_array density;                   /* GT_DT_F32, empty when absent */
     ISMRMRD_AcquisitionHeader *headers; /* owned, [E1 E2 N S LOC] */
     size_t hdims[5];
     gt_sampling sampling;

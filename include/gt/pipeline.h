@@ -41,11 +41,11 @@ typedef struct gt_pipeline_opts {
 
 /* Builds gadgets for cfg->stream (checking classnames and properties) and
  * starts the threads. On error nothing is left running. */
-int gt_pipeline_create(const gt_config *cfg, const gt_stream_ctx *ctx,
-                       const gt_pipeline_opts *opts, gt_pipeline **out);
+int gt_pipeline_create(const gt_config *cfg, const gt_stream_ctx *ctx, const gt_pipeline_opts *opts,
+                       gt_pipeline **out);
 int gt_pipeline_push(gt_pipeline *p, gt_msg *m);     /* takes m; blocks while full */
 int gt_pipeline_try_push(gt_pipeline *p, gt_msg *m); /* GT_EAGAIN: m NOT taken */
-void gt_pipeline_close_input(gt_pipeline *p);         /* end of input: flush, drain */
+void gt_pipeline_close_input(gt_pipeline *p);        /* end of input: flush, drain */
 /* Asks every stage to stop as soon as possible (client vanished). */
 void gt_pipeline_abort(gt_pipeline *p);
 /* Joins all threads. Returns 0 or the first stage's error. */

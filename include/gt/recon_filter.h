@@ -10,8 +10,8 @@
 #include "gt/array.h"
 
 typedef enum gt_kfilter_type {
-    GT_KFILTER_NONE = 0,        /* "None": no filter along that axis */
-    GT_KFILTER_GAUSSIAN,        /* exp(-sigma^2 x^2 / 2), x in [-1, 1] */
+    GT_KFILTER_NONE = 0, /* "None": no filter along that axis */
+    GT_KFILTER_GAUSSIAN, /* exp(-sigma^2 x^2 / 2), x in [-1, 1] */
     GT_KFILTER_HANNING,
     GT_KFILTER_TAPERED_HANNING, /* Tukey-like: Hanning tapers of `width` samples */
     GT_KFILTER_ONES,            /* unrecognised name: all-ones filter */
@@ -36,8 +36,8 @@ int gt_kfilter_symmetric_ref(size_t len, size_t start, size_t end, float *f);
  * `width` samples inside the range taper as 0.5(1 - cos(2 pi i/(2 width+1))),
  * i = 1..width; normalised to RMS 1 over [start, end]. type NONE/ONES gives
  * the untapered box (also normalised). */
-int gt_kfilter_asymmetric(size_t len, size_t start, size_t end, gt_kfilter_type type,
-                          size_t width, float *f);
+int gt_kfilter_asymmetric(size_t len, size_t start, size_t end, gt_kfilter_type type, size_t width,
+                          float *f);
 
 /* The k-space filtering gadget's filter for an axis (§11): full-length
  * symmetric filter if min == 0 or max == len-1, else a symmetric filter of
@@ -49,8 +49,7 @@ int gt_kfilter_for_range(size_t len, size_t min, size_t max, gt_kfilter_type typ
 
 /* Partial-Fourier filter of PartialFourierHandlingFilterGadget
  * (compute_partial_fourier_filter, density compensation off). */
-int gt_kfilter_partial_fourier(size_t len, size_t start, size_t end, double width_frac,
-                               float *f);
+int gt_kfilter_partial_fourier(size_t len, size_t start, size_t end, double width_frac, float *f);
 
 /* k(ro, e1, e2, ...) *= f_ro[ro] * f_e1[e1] * f_e2[e2] for every block of
  * k [RO E1 E2 ...]; a NULL filter means ones along that axis. */

@@ -27,14 +27,14 @@
 
 /* Kernel geometry (§9.6). */
 typedef struct gt_grappa_pattern {
-    size_t accel;     /* R */
-    size_t k_ro;      /* forced odd */
-    size_t k_e1;      /* kNE1 = number of source lines */
+    size_t accel;                   /* R */
+    size_t k_ro;                    /* forced odd */
+    size_t k_e1;                    /* kNE1 = number of source lines */
     int src_e1[GT_GRAPPA_MAX_TAPS]; /* kE1: source E1 offsets */
-    size_t n_tgt;     /* oNE1 */
+    size_t n_tgt;                   /* oNE1 */
     int tgt_e1[GT_GRAPPA_MAX_TAPS]; /* oE1: target offsets (0.. or 1..R-1) */
-    size_t conv_ro;   /* 2*k_ro + 3 */
-    size_t conv_e1;   /* 2*max|kE1| + 1 */
+    size_t conv_ro;                 /* 2*k_ro + 3 */
+    size_t conv_e1;                 /* 2*max|kE1| + 1 */
     int fit_itself;
 } gt_grappa_pattern;
 

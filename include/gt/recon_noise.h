@@ -18,8 +18,8 @@
 /* Running noise statistics. cov holds the UNnormalised sum of D^H D
  * (C[i,j] = sum_s conj(D[s,i]) D[s,j]); samples counts rows (not channels). */
 typedef struct gt_noise_acc {
-    gt_array cov;        /* [CHA, CHA] C64, empty until the first add */
-    uint64_t samples;    /* total noise samples accumulated */
+    gt_array cov;         /* [CHA, CHA] C64, empty until the first add */
+    uint64_t samples;     /* total noise samples accumulated */
     float noise_dwell_us; /* sample_time_us of the first noise readout */
 } gt_noise_acc;
 

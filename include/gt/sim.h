@@ -55,32 +55,32 @@ typedef enum gt_sim_calib {
 } gt_sim_calib;
 
 typedef struct gt_sim_opts {
-    const char *output;     /* HDF5 file to (re)create; required for gt_sim_run */
-    const char *group;      /* dataset group, default "/dataset" */
-    const char *noise_scan; /* separate noise dataset file, or NULL */
-    int ro, e1;             /* recon matrix (default 192 x 192) */
-    int os;                 /* readout oversampling 1..4 (default 2) */
-    double fov_mm;          /* readout FOV of the recon space (default 360);
-                               phase FOV = fov_mm * e1 / ro (square pixels) */
-    double slice_mm;        /* slice thickness (default 8) */
-    double gap_mm;          /* gap between slices (default 2) */
-    int coils;              /* 1..1024 (default 8) */
-    int slices;             /* default 4 */
-    int phases;             /* cardiac phases, default 10 */
-    int accel;              /* R along E1, 1..e1 (default 1) */
-    gt_sim_calib calib;     /* default interleaved */
-    int acs;                /* ACS lines for embedded/separate (default 24) */
-    double noise_std;       /* per real/imag part, k-space units (default 0.02;
-                               the phantom's image intensity is <= ~1) */
-    int correlated;         /* non-zero: fixed channel mixing (default 1) */
+    const char *output;      /* HDF5 file to (re)create; required for gt_sim_run */
+    const char *group;       /* dataset group, default "/dataset" */
+    const char *noise_scan;  /* separate noise dataset file, or NULL */
+    int ro, e1;              /* recon matrix (default 192 x 192) */
+    int os;                  /* readout oversampling 1..4 (default 2) */
+    double fov_mm;           /* readout FOV of the recon space (default 360);
+                                phase FOV = fov_mm * e1 / ro (square pixels) */
+    double slice_mm;         /* slice thickness (default 8) */
+    double gap_mm;           /* gap between slices (default 2) */
+    int coils;               /* 1..1024 (default 8) */
+    int slices;              /* default 4 */
+    int phases;              /* cardiac phases, default 10 */
+    int accel;               /* R along E1, 1..e1 (default 1) */
+    gt_sim_calib calib;      /* default interleaved */
+    int acs;                 /* ACS lines for embedded/separate (default 24) */
+    double noise_std;        /* per real/imag part, k-space units (default 0.02;
+                                the phantom's image intensity is <= ~1) */
+    int correlated;          /* non-zero: fixed channel mixing (default 1) */
     int noise_scan_readouts; /* readouts in the noise scan (default 256) */
-    int noise_in_scan;      /* noise readouts at the start of the scan (0) */
-    uint64_t seed;          /* default 1 */
-    int meas_id;            /* last field of measurementID (default 1124) */
-    double tr_ms;           /* time between readouts (default 2.5) */
-    double rr_ms;           /* cardiac cycle (default 1000) */
-    const char *patient_id; /* subjectInformation/patientID, or NULL to omit */
-    int threads;            /* worker threads, 0 = online cores (max 16) */
+    int noise_in_scan;       /* noise readouts at the start of the scan (0) */
+    uint64_t seed;           /* default 1 */
+    int meas_id;             /* last field of measurementID (default 1124) */
+    double tr_ms;            /* time between readouts (default 2.5) */
+    double rr_ms;            /* cardiac cycle (default 1000) */
+    const char *patient_id;  /* subjectInformation/patientID, or NULL to omit */
+    int threads;             /* worker threads, 0 = online cores (max 16) */
 } gt_sim_opts;
 
 typedef struct gt_sim_stats {

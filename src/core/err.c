@@ -11,8 +11,8 @@ static _Thread_local int has_detail;
 const char *gt_strerror(int err)
 {
     switch (err) {
-#define GT_ERR_CASE_(name, code, text) \
-    case (code):                       \
+#define GT_ERR_CASE_(name, code, text)                                                             \
+    case (code):                                                                                   \
         return text;
         GT_ERRORS(GT_ERR_CASE_)
 #undef GT_ERR_CASE_

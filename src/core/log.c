@@ -30,9 +30,15 @@ int gt_log_parse_level(const char *s, int *level)
     static const struct {
         const char *name;
         int level;
-    } names[] = {{"error", GT_LOG_ERROR}, {"warn", GT_LOG_WARN},   {"warning", GT_LOG_WARN},
-                 {"info", GT_LOG_INFO},   {"debug", GT_LOG_DEBUG}, {"0", 0},
-                 {"1", 1},                {"2", 2},                {"3", 3}};
+    } names[] = {{"error", GT_LOG_ERROR},
+                 {"warn", GT_LOG_WARN},
+                 {"warning", GT_LOG_WARN},
+                 {"info", GT_LOG_INFO},
+                 {"debug", GT_LOG_DEBUG},
+                 {"0", 0},
+                 {"1", 1},
+                 {"2", 2},
+                 {"3", 3}};
     if (!s)
         return GT_EINVAL;
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
@@ -67,8 +73,10 @@ void gt_log_write(int level, const char *fmt, ...)
     localtime_r(&ts.tv_sec, &tm);
     int n = snprintf(line, sizeof line, "%02d:%02d:%02d.%03ld %-5s %s%s", tm.tm_hour, tm.tm_min,
                      tm.tm_sec, ts.tv_nsec / 1000000L,
-                     level_names[level < 0 ? 0 : level > 3 ? 3 : level], context,
-                     context[0] ? ": " : "");
+                     level_names[level < 0   ? 0
+                                 : level > 3 ? 3
+                                             : level],
+                     context, context[0] ? ": " : "");
     if (n < 0)
         return;
     if ((size_t)n < sizeof line) {

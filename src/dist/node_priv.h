@@ -25,11 +25,11 @@ void msg_vec_clear(msg_vec *v);          /* unrefs all, frees */
 
 typedef struct dist_opts {
     int kind;
-    gt_dim dim;           /* DIST_ACQ / DIST_IMAGE */
-    int sequential;       /* a new key closes the previous key's session */
-    int single_package;   /* every message is its own job */
-    int ordered;          /* outputs leave in job order */
-    int silence_ms;       /* link silence before a ping; huge when checks are off */
+    gt_dim dim;         /* DIST_ACQ / DIST_IMAGE */
+    int sequential;     /* a new key closes the previous key's session */
+    int single_package; /* every message is its own job */
+    int ordered;        /* outputs leave in job order */
+    int silence_ms;     /* link silence before a ping; huge when checks are off */
     int connect_timeout_ms;
     int discovery_timeout_ms;
     int rediscover_ms;
@@ -42,17 +42,17 @@ typedef struct dist_attempt dist_attempt;
 struct dist_job {
     unsigned long seq;
     long key;
-    msg_vec in;           /* every input so far, kept until the job ends */
+    msg_vec in; /* every input so far, kept until the job ends */
     int input_closed;
     int state;
-    int failures;         /* failed started attempts */
+    int failures; /* failed started attempts */
     int avoid[DIST_MAX_AVOID];
     size_t navoid;
-    int prefer;           /* sticky worker or -1 */
+    int prefer; /* sticky worker or -1 */
     dist_attempt *cur;
-    long long closed_ms;  /* when the input closed (service time starts) */
-    char *error;          /* last failure */
-    msg_vec out;          /* outputs of the successful attempt, not yet released */
+    long long closed_ms; /* when the input closed (service time starts) */
+    char *error;         /* last failure */
+    msg_vec out;         /* outputs of the successful attempt, not yet released */
 };
 
 struct dist_attempt {
@@ -60,9 +60,9 @@ struct dist_attempt {
     dist_job *job;
     int worker;
     size_t sent;
-    msg_vec out;          /* buffered until the attempt succeeds */
-    gt_link *link;        /* remote */
-    gt_pipeline *pipe;    /* local */
+    msg_vec out;       /* buffered until the attempt succeeds */
+    gt_link *link;     /* remote */
+    gt_pipeline *pipe; /* local */
     int cancel;
     pthread_t thr;
     long long t_start;
@@ -77,29 +77,29 @@ typedef struct sticky {
 struct gt_dist_node {
     char name[128];
     dist_opts o;
-    gt_config sub;        /* borrowed pointers into the session's config */
+    gt_config sub; /* borrowed pointers into the session's config */
     gt_cfg_stream sub_stream;
     char *sub_xml;
     size_t sub_len;
-    int job_types[8];     /* DIST_PURE: types the writers send */
+    int job_types[8]; /* DIST_PURE: types the writers send */
     size_t njob_types;
-    char *relay;          /* relay address or NULL */
+    char *relay; /* relay address or NULL */
     const gt_stream_ctx *ctx;
     gt_emitter *em;
 
-    int sync_ok;          /* mu and cv initialised */
+    int sync_ok; /* mu and cv initialised */
     pthread_mutex_t mu;
     pthread_cond_t cv;
     gt_sched *sched;
     dist_job **jobs;
     size_t njobs, capjobs;
-    size_t first_active;  /* jobs before it are all DONE/FAILED */
-    size_t next_release;  /* ordered mode */
-    size_t nactive;       /* QUEUED + RUNNING */
+    size_t first_active; /* jobs before it are all DONE/FAILED */
+    size_t next_release; /* ordered mode */
+    size_t nactive;      /* QUEUED + RUNNING */
     dist_job *last_job;
     sticky *sticky;
     size_t nsticky, capsticky;
-    msg_vec fifo;         /* for the emitter */
+    msg_vec fifo; /* for the emitter */
     size_t fifo_head;
     dist_attempt *attempts;
     pthread_t emitter, discoverer;

@@ -46,7 +46,10 @@ static void free_image(void *p) { gt_image_destroy(p); }
 static void free_wave(void *p) { gt_wave_destroy(p); }
 
 int gt_msg_acq(gt_acq *a, gt_msg **out) { return gt_msg_new(GT_MSG_ACQ, a, free_acq, out); }
-int gt_msg_image(gt_image *im, gt_msg **out) { return gt_msg_new(GT_MSG_IMAGE, im, free_image, out); }
+int gt_msg_image(gt_image *im, gt_msg **out)
+{
+    return gt_msg_new(GT_MSG_IMAGE, im, free_image, out);
+}
 int gt_msg_wave(gt_wave *w, gt_msg **out) { return gt_msg_new(GT_MSG_WAVEFORM, w, free_wave, out); }
 
 static void free_text(void *p)
@@ -141,7 +144,10 @@ int gt_bucket_push_wave(gt_bucket *b, gt_wave *w)
 }
 
 static void free_bucket(void *p) { gt_bucket_destroy(p); }
-int gt_msg_bucket(gt_bucket *b, gt_msg **out) { return gt_msg_new(GT_MSG_BUCKET, b, free_bucket, out); }
+int gt_msg_bucket(gt_bucket *b, gt_msg **out)
+{
+    return gt_msg_new(GT_MSG_BUCKET, b, free_bucket, out);
+}
 
 /* ---- recon data ---- */
 

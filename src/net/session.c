@@ -354,8 +354,7 @@ static int on_data(gt_session *s, gt_frame *f)
         f->wave = NULL;
     } else if (type == GT_MSG_TEXT && f->text) {
         rc = gt_msg_text(GT_MSG_TEXT, f->text, f->text_len, &m);
-    } else if ((type == GT_MSG_RECON_DATA || type == GT_MSG_IMAGE_ARRAY ||
-                type == GT_MSG_BUCKET) &&
+    } else if ((type == GT_MSG_RECON_DATA || type == GT_MSG_IMAGE_ARRAY || type == GT_MSG_BUCKET) &&
                f->raw) {
         /* Composite frames (Gadgetron 4 serialization), e.g. from a gateway
          * whose puredistributed chain ships recon data or image arrays. */

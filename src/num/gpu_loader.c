@@ -59,8 +59,8 @@ int gt_gpu_parse_spec(const char *spec, uint64_t *mask, int *all)
     const char *p = spec;
     for (;;) {
         if (*p < '0' || *p > '9')
-            return gt_err_set(GT_EINVAL,
-                              "GPU list \"%s\": expected all, none or ordinals like 0,2", spec);
+            return gt_err_set(GT_EINVAL, "GPU list \"%s\": expected all, none or ordinals like 0,2",
+                              spec);
         unsigned v = 0;
         while (*p >= '0' && *p <= '9') {
             v = v * 10 + (unsigned)(*p++ - '0');
@@ -72,8 +72,8 @@ int gt_gpu_parse_spec(const char *spec, uint64_t *mask, int *all)
         if (*p == '\0')
             break;
         if (*p++ != ',')
-            return gt_err_set(GT_EINVAL,
-                              "GPU list \"%s\": expected all, none or ordinals like 0,2", spec);
+            return gt_err_set(GT_EINVAL, "GPU list \"%s\": expected all, none or ordinals like 0,2",
+                              spec);
     }
     *mask = m;
     return 0;
@@ -151,8 +151,8 @@ static int load(uint64_t mask, gt_gpu_info *info)
             fini_fn = NULL;
             dlclose(module);
             module = NULL;
-            return gt_err_set(GT_EUNSUPPORTED, "the CUDA module lacks %s/%s",
-                              GT_CUDA_MODULE_INIT, GT_CUDA_MODULE_FINI);
+            return gt_err_set(GT_EUNSUPPORTED, "the CUDA module lacks %s/%s", GT_CUDA_MODULE_INIT,
+                              GT_CUDA_MODULE_FINI);
         }
     }
     api = (gt_cuda_host_api){.abi = GT_CUDA_ABI,

@@ -48,7 +48,7 @@
 typedef struct stage {
     struct gt_pipeline *p;
     long idx;
-    gt_gadget *g; /* NULL: pass-through stage of an empty stream */
+    gt_gadget *g;     /* NULL: pass-through stage of an empty stream */
     gt_dist_node *dn; /* a distributed node instead of a gadget */
     const char *name;
     gt_queue *in;

@@ -126,7 +126,8 @@ static int legacy_python(gt_cfg_node *n)
     xmlDocSetRootElement(doc, root);
     for (size_t i = 0; i < n->gadget.nprops; i++) {
         xmlNode *p = xmlNewChild(root, NULL, (const xmlChar *)"property", NULL);
-        if (!p || !xmlNewProp(p, (const xmlChar *)"name", (const xmlChar *)n->gadget.props[i].name) ||
+        if (!p ||
+            !xmlNewProp(p, (const xmlChar *)"name", (const xmlChar *)n->gadget.props[i].name) ||
             !xmlNewProp(p, (const xmlChar *)"value", (const xmlChar *)n->gadget.props[i].value)) {
             rc = gt_err_set(GT_ENOMEM, "config: out of memory");
             goto done;
@@ -162,7 +163,8 @@ static int parse_legacy(const gt_cfgp_refs *refs, xmlNode *root, gt_config *c)
         n->kind = GT_CFG_GADGET;
         if ((rc = gt_cfgp_gadget_read(refs, g, &n->gadget)))
             return rc;
-        if (n->gadget.dll && n->gadget.classname && strcmp(n->gadget.dll, "gadgetron_python") == 0 &&
+        if (n->gadget.dll && n->gadget.classname &&
+            strcmp(n->gadget.dll, "gadgetron_python") == 0 &&
             strcmp(n->gadget.classname, "PythonGadget") == 0 && (rc = legacy_python(n)))
             return rc;
     }
@@ -174,10 +176,9 @@ static int parse_v2(const gt_cfgp_refs *refs, xmlNode *root, gt_config *c)
     xmlNode *stream = gt_xml_child(root, "stream");
     int rc;
 
-    if ((rc = gt_cfgp_rw_read(gt_xml_child(root, "readers"), "reader", &c->readers,
-                              &c->nreaders)) ||
-        (rc = gt_cfgp_rw_read(gt_xml_child(root, "writers"), "writer", &c->writers,
-                              &c->nwriters)))
+    if ((rc =
+             gt_cfgp_rw_read(gt_xml_child(root, "readers"), "reader", &c->readers, &c->nreaders)) ||
+        (rc = gt_cfgp_rw_read(gt_xml_child(root, "writers"), "writer", &c->writers, &c->nwriters)))
         return rc;
     if (!stream)
         return 0; /* Gadgetron accepts an empty pipeline; so do we */

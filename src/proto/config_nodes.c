@@ -74,8 +74,10 @@ static int parse_purestream(const gt_cfgp_refs *r, xmlNode *el, gt_cfg_stream *s
         return rc;
     for (c = gt_xml_child(el, NULL); c; c = gt_xml_next(c, NULL)) {
         if (!gt_xml_is(c, "gadget"))
-            return gt_err_set(GT_ECONFIG, "config line %d: <purestream> may only hold <gadget>, "
-                              "not <%s>", gt_xml_line(c), (const char *)c->name);
+            return gt_err_set(GT_ECONFIG,
+                              "config line %d: <purestream> may only hold <gadget>, "
+                              "not <%s>",
+                              gt_xml_line(c), (const char *)c->name);
         cnt++;
     }
     if (cnt == 0)
@@ -132,8 +134,10 @@ static int parse_parallelprocess(const gt_cfgp_refs *r, xmlNode *el, gt_cfg_node
     errno = 0;
     v = w ? strtol(w, &end, 10) : -1;
     if (!w || !*w || errno || *end || v < 0 || v > 4096) {
-        rc = gt_err_set(GT_ECONFIG, "config line %d: <parallelprocess> needs workers=\"N\" "
-                        "(0..4096), got \"%.64s\"", gt_xml_line(el), w ? w : "");
+        rc = gt_err_set(GT_ECONFIG,
+                        "config line %d: <parallelprocess> needs workers=\"N\" "
+                        "(0..4096), got \"%.64s\"",
+                        gt_xml_line(el), w ? w : "");
         free(w);
         return rc;
     }

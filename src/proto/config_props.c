@@ -30,10 +30,7 @@ struct gt_cfgp_refs {
     size_t n;
 };
 
-static int is_reference(const char *v)
-{
-    return v && strchr(v, '@') != NULL;
-}
+static int is_reference(const char *v) { return v && strchr(v, '@') != NULL; }
 
 int gt_cfgp_prop_read(xmlNode *p, char **name, char **value)
 {
@@ -42,8 +39,7 @@ int gt_cfgp_prop_read(xmlNode *p, char **name, char **value)
 
     *name = *value = NULL;
     if ((rc = gt_xml_attr(p, "name", &an)) || (rc = gt_xml_attr(p, "value", &av)) ||
-        (rc = gt_xml_child_text(p, "name", 1, &cn)) ||
-        (rc = gt_xml_child_text(p, "value", 1, &cv)))
+        (rc = gt_xml_child_text(p, "name", 1, &cn)) || (rc = gt_xml_child_text(p, "value", 1, &cv)))
         goto fail;
     has_attr = an && av;
     has_child = cn && cv;

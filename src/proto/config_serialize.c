@@ -17,10 +17,7 @@
 
 #define X(s) ((const xmlChar *)(s))
 
-static int oom(void)
-{
-    return gt_err_set(GT_ENOMEM, "config serialize: out of memory");
-}
+static int oom(void) { return gt_err_set(GT_ENOMEM, "config serialize: out of memory"); }
 
 static int add_text(xmlNode *parent, const char *name, const char *text, xmlNode **out)
 {

@@ -27,10 +27,7 @@ struct gt_meta {
     size_t n, cap;
 };
 
-static int oom(void)
-{
-    return gt_err_set(GT_ENOMEM, "meta: out of memory");
-}
+static int oom(void) { return gt_err_set(GT_ENOMEM, "meta: out of memory"); }
 
 int gt_meta_create(gt_meta **out)
 {
@@ -225,10 +222,7 @@ int gt_meta_remove(gt_meta *m, const char *name)
     return 0;
 }
 
-size_t gt_meta_count(const gt_meta *m)
-{
-    return m ? m->n : 0;
-}
+size_t gt_meta_count(const gt_meta *m) { return m ? m->n : 0; }
 
 const char *gt_meta_name_at(const gt_meta *m, size_t i)
 {
@@ -377,10 +371,7 @@ static int put(sbuf *b, const char *s, size_t k)
     return 0;
 }
 
-static int put_str(sbuf *b, const char *s)
-{
-    return put(b, s, strlen(s));
-}
+static int put_str(sbuf *b, const char *s) { return put(b, s, strlen(s)); }
 
 /* Escapes text content. Control characters other than tab and newline
  * cannot be written in XML 1.0; CR is written as a reference so that it
@@ -391,14 +382,24 @@ static int put_text(sbuf *b, const char *s)
     for (const char *p = s; *p && !rc; p++) {
         unsigned char c = (unsigned char)*p;
         switch (c) {
-        case '&': rc = put_str(b, "&amp;"); break;
-        case '<': rc = put_str(b, "&lt;"); break;
-        case '>': rc = put_str(b, "&gt;"); break;
-        case '\r': rc = put_str(b, "&#13;"); break;
+        case '&':
+            rc = put_str(b, "&amp;");
+            break;
+        case '<':
+            rc = put_str(b, "&lt;");
+            break;
+        case '>':
+            rc = put_str(b, "&gt;");
+            break;
+        case '\r':
+            rc = put_str(b, "&#13;");
+            break;
         default:
             if (c < 0x20 && c != '\t' && c != '\n')
-                return gt_err_set(GT_EINVAL, "meta: control character 0x%02x cannot be "
-                                  "written in XML", c);
+                return gt_err_set(GT_EINVAL,
+                                  "meta: control character 0x%02x cannot be "
+                                  "written in XML",
+                                  c);
             rc = put(b, p, 1);
         }
     }

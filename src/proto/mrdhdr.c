@@ -186,7 +186,6 @@ static int get_noise_dependency(xmlNode *mi, gt_mrd_header *h)
     return 0;
 }
 
-
 void gt_mrd_labels_free(char **labels, size_t n)
 {
     for (size_t i = 0; labels && i < n; i++)
@@ -259,8 +258,8 @@ static int parse_fields(xmlNode *root, gt_mrd_header *h)
     if ((rc = get_str(mi, PATH("measurementID"), h->measurement_id, GT_MRD_STR)) ||
         (rc = get_str(mi, PATH("protocolName"), h->protocol_name, GT_MRD_STR)) ||
         (rc = get_str(mi, PATH("patientPosition"), h->patient_position, GT_MRD_STR)) ||
-        (rc = get_str(mi, PATH("seriesInstanceUIDRoot"), h->series_instance_uid_root,
-                      GT_MRD_STR)) ||
+        (rc =
+             get_str(mi, PATH("seriesInstanceUIDRoot"), h->series_instance_uid_root, GT_MRD_STR)) ||
         (rc = get_noise_dependency(mi, h)) ||
         (rc = get_str(root, PATH("subjectInformation", "patientID"), h->patient_id, GT_MRD_STR)) ||
         (rc = get_str(root, PATH("studyInformation", "studyID"), h->study_id, GT_MRD_STR)) ||
@@ -268,8 +267,8 @@ static int parse_fields(xmlNode *root, gt_mrd_header *h)
         (rc = get_u16(as, PATH("receiverChannels"), &h->receiver_channels, &found)))
         return rc;
     h->has_receiver_channels = found;
-    if ((rc = get_float(as, PATH("relativeReceiverNoiseBandwidth"),
-                        &h->relative_noise_bandwidth)) ||
+    if ((rc =
+             get_float(as, PATH("relativeReceiverNoiseBandwidth"), &h->relative_noise_bandwidth)) ||
         (rc = get_float(as, PATH("systemFieldStrength_T"), &h->field_strength_t)) ||
         (rc = get_float(sp, PATH("TR"), &h->tr_ms)) || (rc = get_float(sp, PATH("TE"), &h->te_ms)))
         return rc;

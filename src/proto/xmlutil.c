@@ -26,7 +26,7 @@ typedef xmlErrorPtr xml_err_ptr;
 #endif
 
 typedef struct parse_state {
-    int doctype;      /* a DOCTYPE or entity declaration was seen */
+    int doctype; /* a DOCTYPE or entity declaration was seen */
     int doctype_line;
     int have_error;
     int err_line;
@@ -35,15 +35,9 @@ typedef struct parse_state {
 
 static pthread_once_t init_once = PTHREAD_ONCE_INIT;
 
-static void init_libxml(void)
-{
-    xmlInitParser();
-}
+static void init_libxml(void) { xmlInitParser(); }
 
-void gt_xml_init(void)
-{
-    pthread_once(&init_once, init_libxml);
-}
+void gt_xml_init(void) { pthread_once(&init_once, init_libxml); }
 
 static void record_error(parse_state *st, xml_err_ptr e)
 {
@@ -53,8 +47,8 @@ static void record_error(parse_state *st, xml_err_ptr e)
     st->err_line = e->line;
     snprintf(st->err_msg, sizeof st->err_msg, "%s", e->message ? e->message : "parse error");
     size_t n = strlen(st->err_msg);
-    while (n > 0 && (st->err_msg[n - 1] == '\n' || st->err_msg[n - 1] == '\r' ||
-                     st->err_msg[n - 1] == ' '))
+    while (n > 0 &&
+           (st->err_msg[n - 1] == '\n' || st->err_msg[n - 1] == '\r' || st->err_msg[n - 1] == ' '))
         st->err_msg[--n] = '\0';
 }
 
@@ -66,10 +60,7 @@ static void on_ctxt_error(void *ud, xml_err_ptr e)
 }
 
 /* Thread-local fallback for errors raised without a context. */
-static void on_thread_error(void *ud, xml_err_ptr e)
-{
-    record_error(ud, e);
-}
+static void on_thread_error(void *ud, xml_err_ptr e) { record_error(ud, e); }
 
 static void refuse_dtd(xmlParserCtxtPtr ctxt)
 {
@@ -139,9 +130,8 @@ int gt_xml_read(const char *buf, size_t len, const char *what, xmlDoc **out)
     xmlSetStructuredErrorFunc(saved_ctx, saved_fn);
 
     if (st.doctype) {
-        rc = gt_err_set(GT_EXML,
-                        "%s: line %d: DOCTYPE and entity declarations are not allowed", what,
-                        st.doctype_line);
+        rc = gt_err_set(GT_EXML, "%s: line %d: DOCTYPE and entity declarations are not allowed",
+                        what, st.doctype_line);
         goto fail;
     }
     if (!doc || !ctxt->wellFormed) {
@@ -197,10 +187,7 @@ int gt_xml_line(const xmlNode *n)
     return line > 0 && line < INT_MAX ? (int)line : 0;
 }
 
-static int is_ws(char c)
-{
-    return c == ' ' || c == '\t' || c == '\n' || c == '\r';
-}
+static int is_ws(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
 
 int gt_xml_text(const xmlNode *n, int trim, char **out)
 {

@@ -82,8 +82,8 @@ int gt_recon_fov_adjust(const gt_array *img, const double enc_fov[3], const doub
         return rc;
     size_t n[3] = {rp_dim(img, 0), rp_dim(img, 1), rp_dim(img, 2)};
     size_t rs[3] = {recon_size[0], recon_size[1], recon_size[2]};
-    double ef[3] = {enc_fov[0], enc_fov[1], enc_fov[2]}, rf[3] = {recon_fov[0], recon_fov[1],
-                                                                  recon_fov[2]};
+    double ef[3] = {enc_fov[0], enc_fov[1], enc_fov[2]},
+           rf[3] = {recon_fov[0], recon_fov[1], recon_fov[2]};
     if (n[2] <= 1) {
         rs[2] = n[2];
         rf[2] = ef[2];

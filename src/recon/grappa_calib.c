@@ -19,8 +19,8 @@ int gt_grappa_pattern_make(size_t accel, size_t k_ro, size_t k_e1, int fit_itsel
     memset(p, 0, sizeof(*p));
     if (accel == 0 || k_ro == 0 || k_e1 == 0 || accel > GT_GRAPPA_MAX_TAPS ||
         k_e1 > GT_GRAPPA_MAX_TAPS || k_ro > 255)
-        return gt_err_set(GT_EINVAL, "grappa pattern: R %zu, kernel %zu x %zu out of range",
-                          accel, k_ro, k_e1);
+        return gt_err_set(GT_EINVAL, "grappa pattern: R %zu, kernel %zu x %zu out of range", accel,
+                          k_ro, k_e1);
     p->accel = accel;
     p->k_ro = 2 * (k_ro / 2) + 1;
     p->k_e1 = k_e1;

@@ -112,8 +112,8 @@ int gt_kfilter_symmetric(size_t len, gt_kfilter_type type, double sigma, size_t 
 int gt_kfilter_symmetric_ref(size_t len, size_t start, size_t end, float *f)
 {
     if (len == 0 || !f || start > end || end >= len)
-        return gt_err_set(GT_EINVAL, "kfilter ref: range [%zu, %zu] outside length %zu", start,
-                          end, len);
+        return gt_err_set(GT_EINVAL, "kfilter ref: range [%zu, %zu] outside length %zu", start, end,
+                          len);
     if (start == 0 && end == len - 1)
         return gt_kfilter_symmetric(len, GT_KFILTER_HANNING, 0, 0, f);
     size_t c = len / 2, half;
@@ -132,8 +132,8 @@ int gt_kfilter_symmetric_ref(size_t len, size_t start, size_t end, float *f)
     return gt_kfilter_symmetric(2 * half + 1, GT_KFILTER_HANNING, 0, 0, f + c - half);
 }
 
-int gt_kfilter_asymmetric(size_t len, size_t start, size_t end, gt_kfilter_type type,
-                          size_t width, float *f)
+int gt_kfilter_asymmetric(size_t len, size_t start, size_t end, gt_kfilter_type type, size_t width,
+                          float *f)
 {
     if (len == 0 || !f || start > end || end >= len)
         return gt_err_set(GT_EINVAL, "kfilter asym: range [%zu, %zu] outside length %zu", start,
@@ -160,8 +160,7 @@ int gt_kfilter_for_range(size_t len, size_t min, size_t max, gt_kfilter_type typ
                          double width_frac, float *f)
 {
     if (len == 0 || !f || min > max || max >= len)
-        return gt_err_set(GT_EINVAL, "kfilter range: [%zu, %zu] outside length %zu", min, max,
-                          len);
+        return gt_err_set(GT_EINVAL, "kfilter range: [%zu, %zu] outside length %zu", min, max, len);
     size_t r = len, off = 0;
     if (min != 0 && max != len - 1) {
         size_t c = len / 2, a = c > min ? c - min : 0, b = max > c ? max - c : 0;
@@ -183,8 +182,8 @@ int gt_kfilter_for_range(size_t len, size_t min, size_t max, gt_kfilter_type typ
 int gt_kfilter_partial_fourier(size_t len, size_t start, size_t end, double width_frac, float *f)
 {
     if (len == 0 || !f || start > end || end >= len)
-        return gt_err_set(GT_EINVAL, "kfilter pf: range [%zu, %zu] outside length %zu", start,
-                          end, len);
+        return gt_err_set(GT_EINVAL, "kfilter pf: range [%zu, %zu] outside length %zu", start, end,
+                          len);
     if (start == 0 || end == len - 1)
         return gt_kfilter_asymmetric(len, start, end, GT_KFILTER_TAPERED_HANNING,
                                      (size_t)((double)len * width_frac), f);

@@ -12,10 +12,7 @@
 #include "gt/recon_noise.h"
 #include "recon_priv.h"
 
-void gt_noise_acc_init(gt_noise_acc *acc)
-{
-    memset(acc, 0, sizeof(*acc));
-}
+void gt_noise_acc_init(gt_noise_acc *acc) { memset(acc, 0, sizeof(*acc)); }
 
 void gt_noise_acc_fini(gt_noise_acc *acc)
 {
@@ -47,8 +44,8 @@ int gt_noise_acc_add(gt_noise_acc *acc, const gt_array *readout, float dwell_us)
      * because each readout's channel block has its own column stride. */
     for (size_t b = 0; b < nb; b++) {
         rc = be->herk(readout->device, GT_OP_C, cha, ns, 1.0f,
-                      (const gt_cf *)readout->data + b * ns * cha, ns, 0, 1.0f, acc->cov.data,
-                      cha, 0, 1);
+                      (const gt_cf *)readout->data + b * ns * cha, ns, 0, 1.0f, acc->cov.data, cha,
+                      0, 1);
         if (rc)
             return rc;
     }
@@ -166,8 +163,7 @@ int gt_noise_prewhitener(const gt_array *cov, float scale, gt_array *w)
     if ((rc = gt_array_clone(w, cov, cov->loc)))
         return rc;
     if ((rc = be->potrf(w->device, cha, w->data, cha, 0, 1)) ||
-        (rc = be->trtri(w->device, cha, w->data, cha, 0, 1)) ||
-        (rc = gt_array_scale(w, scale)))
+        (rc = be->trtri(w->device, cha, w->data, cha, 0, 1)) || (rc = gt_array_scale(w, scale)))
         goto fail;
     return 0;
 fail:
@@ -185,8 +181,8 @@ int gt_noise_whiten_to(const gt_array *w, const gt_array *in, gt_array *out)
     if (rp_dim(w, 0) != cha || rp_dim(w, 1) != cha)
         return gt_err_set(GT_EINVAL, "whiten: data have %zu channels, prewhitener %zux%zu", cha,
                           rp_dim(w, 0), rp_dim(w, 1));
-    if (gt_array_numel(out) != gt_array_numel(in) || out->data == in->data ||
-        out->loc != in->loc || w->loc != in->loc)
+    if (gt_array_numel(out) != gt_array_numel(in) || out->data == in->data || out->loc != in->loc ||
+        w->loc != in->loc)
         return gt_err_set(GT_EINVAL, "whiten: output must match the input and not alias it");
     return be->gemm(in->device, GT_OP_N, GT_OP_N, ns, cha, cha, 1.0f, in->data, ns, ns * cha,
                     w->data, cha, 0, 0.0f, out->data, ns, ns * cha, nb);
@@ -198,8 +194,7 @@ int gt_noise_whiten(const gt_array *w, gt_array *data)
     if (rc)
         return rc;
     gt_array tmp = {0};
-    if ((rc = gt_array_alloc_on(&tmp, GT_DT_C64, data->loc, data->device, data->ndim,
-                                data->dims)))
+    if ((rc = gt_array_alloc_on(&tmp, GT_DT_C64, data->loc, data->device, data->ndim, data->dims)))
         return rc;
     if (!(rc = gt_noise_whiten_to(w, data, &tmp)))
         rc = gt_array_copy(data, &tmp);

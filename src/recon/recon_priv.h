@@ -8,10 +8,7 @@
 #include "gt/err.h"
 
 /* Size of dimension i (1 beyond ndim). */
-static inline size_t rp_dim(const gt_array *a, int i)
-{
-    return (i < a->ndim) ? a->dims[i] : 1;
-}
+static inline size_t rp_dim(const gt_array *a, int i) { return (i < a->ndim) ? a->dims[i] : 1; }
 
 /* Product of dims [from, to) (1 when empty). */
 static inline size_t rp_span(const gt_array *a, int from, int to)

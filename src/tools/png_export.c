@@ -99,10 +99,7 @@ static int has_images(hid_t f, const char *group)
 static hid_t open_ro(const char *file)
 {
     hid_t f = -1;
-    H5E_BEGIN_TRY
-    {
-        f = H5Fopen(file, H5F_ACC_RDONLY, H5P_DEFAULT);
-    }
+    H5E_BEGIN_TRY { f = H5Fopen(file, H5F_ACC_RDONLY, H5P_DEFAULT); }
     H5E_END_TRY;
     return f;
 }
@@ -155,14 +152,30 @@ static int to_float(const ISMRMRD_Image *im, float **out, size_t *count)
         return gt_err_set(GT_ENOMEM, "image of %zu pixels", n);
     for (size_t i = 0; i < n; i++) {
         switch (h->data_type) {
-        case ISMRMRD_USHORT: v[i] = ((const uint16_t *)im->data)[i]; break;
-        case ISMRMRD_SHORT: v[i] = ((const int16_t *)im->data)[i]; break;
-        case ISMRMRD_UINT: v[i] = (float)((const uint32_t *)im->data)[i]; break;
-        case ISMRMRD_INT: v[i] = (float)((const int32_t *)im->data)[i]; break;
-        case ISMRMRD_FLOAT: v[i] = ((const float *)im->data)[i]; break;
-        case ISMRMRD_DOUBLE: v[i] = (float)((const double *)im->data)[i]; break;
-        case ISMRMRD_CXFLOAT: v[i] = cabsf(((const float complex *)im->data)[i]); break;
-        case ISMRMRD_CXDOUBLE: v[i] = (float)cabs(((const double complex *)im->data)[i]); break;
+        case ISMRMRD_USHORT:
+            v[i] = ((const uint16_t *)im->data)[i];
+            break;
+        case ISMRMRD_SHORT:
+            v[i] = ((const int16_t *)im->data)[i];
+            break;
+        case ISMRMRD_UINT:
+            v[i] = (float)((const uint32_t *)im->data)[i];
+            break;
+        case ISMRMRD_INT:
+            v[i] = (float)((const int32_t *)im->data)[i];
+            break;
+        case ISMRMRD_FLOAT:
+            v[i] = ((const float *)im->data)[i];
+            break;
+        case ISMRMRD_DOUBLE:
+            v[i] = (float)((const double *)im->data)[i];
+            break;
+        case ISMRMRD_CXFLOAT:
+            v[i] = cabsf(((const float complex *)im->data)[i]);
+            break;
+        case ISMRMRD_CXDOUBLE:
+            v[i] = (float)cabs(((const double complex *)im->data)[i]);
+            break;
         default:
             free(v);
             return gt_err_set(GT_EDATA, "unknown image data type %u", h->data_type);
@@ -184,8 +197,8 @@ static int make_dir(const char *d)
 }
 
 typedef struct tile {
-    float *v;        /* owned */
-    uint32_t w, h;   /* h includes stacked planes */
+    float *v;      /* owned */
+    uint32_t w, h; /* h includes stacked planes */
     int slice, phase;
 } tile;
 
@@ -225,8 +238,8 @@ static int write_montage(const char *path, const tile *t, size_t n)
         rows = (n + cols - 1) / cols;
     }
     if (cols * tw > 65535 || rows * th > 65535)
-        return gt_err_set(GT_ERANGE, "montage of %zu x %zu tiles of %ux%u is too large for PNG", rows,
-                          cols, tw, th);
+        return gt_err_set(GT_ERANGE, "montage of %zu x %zu tiles of %ux%u is too large for PNG",
+                          rows, cols, tw, th);
     uint32_t W = (uint32_t)(cols * tw), H = (uint32_t)(rows * th);
     float *canvas = calloc((size_t)W * H, sizeof(float));
     if (!canvas)
@@ -277,7 +290,8 @@ static int export_series(const ISMRMRD_Dataset *d, const char *outdir, int serie
             goto out;
         if (h > 65535) {
             free(v);
-            rc = gt_err_set(GT_ERANGE, "image %u of %s: %u stacked rows exceed PNG limits", i, var, h);
+            rc = gt_err_set(GT_ERANGE, "image %u of %s: %u stacked rows exceed PNG limits", i, var,
+                            h);
             goto out;
         }
         snprintf(path, sizeof(path), "%s/image_%d_slc%d_phs%d_%u.png", outdir, series, slc, phs, i);
@@ -342,12 +356,10 @@ int gt_png_export_h5(const gt_png_export_opts *o, gt_png_export_stats *st)
         return gt_err_set(access(o->file, F_OK) ? GT_ENOTFOUND : GT_EIO,
                           "%s is not a readable HDF5 file", o->file);
     htri_t exists = -1;
-    H5E_BEGIN_TRY
-    {
-        exists = group[0] == '/' && !group[1] ? 1 : H5Lexists(f, group, H5P_DEFAULT);
-    }
+    H5E_BEGIN_TRY { exists = group[0] == '/' && !group[1] ? 1 : H5Lexists(f, group, H5P_DEFAULT); }
     H5E_END_TRY;
-    rc = exists > 0 ? list_groups(f, group, &l) : gt_err_set(GT_ENOTFOUND, "%s has no group '%s'", o->file, group);
+    rc = exists > 0 ? list_groups(f, group, &l)
+                    : gt_err_set(GT_ENOTFOUND, "%s has no group '%s'", o->file, group);
     H5Fclose(f);
     if (rc)
         return rc;
@@ -362,8 +374,9 @@ int gt_png_export_h5(const gt_png_export_opts *o, gt_png_export_stats *st)
             series[ns++] = s;
     }
     if (ns == 0) {
-        rc = o->series < 0 ? gt_err_set(GT_ENOTFOUND, "group '%s' holds no image series", group)
-                           : gt_err_set(GT_ENOTFOUND, "group '%s' has no image_%d", group, o->series);
+        rc = o->series < 0
+                 ? gt_err_set(GT_ENOTFOUND, "group '%s' holds no image series", group)
+                 : gt_err_set(GT_ENOTFOUND, "group '%s' has no image_%d", group, o->series);
         goto out;
     }
     qsort(series, ns, sizeof(*series), cmp_int);

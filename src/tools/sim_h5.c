@@ -22,10 +22,7 @@ typedef struct rec {
     hvl_t data;
 } rec;
 
-static hid_t array_of(hid_t base, hsize_t n)
-{
-    return H5Tarray_create2(base, 1, &n);
-}
+static hid_t array_of(hid_t base, hsize_t n) { return H5Tarray_create2(base, 1, &n); }
 
 /* Inserts a member and releases its type when it was created here. */
 static int ins(hid_t t, const char *name, size_t off, hid_t mt, int owned)
@@ -47,8 +44,15 @@ static hid_t make_type(void)
     hid_t t = H5Tcreate(H5T_COMPOUND, sizeof(rec));
     if (idx < 0 || hd < 0 || t < 0)
         bad = 1;
-    static const char *const counters[] = {"kspace_encode_step_1", "kspace_encode_step_2", "average",
-                                           "slice", "contrast", "phase", "repetition", "set", "segment"};
+    static const char *const counters[] = {"kspace_encode_step_1",
+                                           "kspace_encode_step_2",
+                                           "average",
+                                           "slice",
+                                           "contrast",
+                                           "phase",
+                                           "repetition",
+                                           "set",
+                                           "segment"};
     for (int i = 0; i < 9 && !bad; i++)
         bad |= ins(idx, counters[i], E(kspace_encode_step_1) + 2 * (size_t)i, H5T_NATIVE_UINT16, 0);
     if (!bad)
@@ -64,7 +68,8 @@ static hid_t make_type(void)
                ins(hd, "number_of_samples", H(number_of_samples), H5T_NATIVE_UINT16, 0) |
                ins(hd, "available_channels", H(available_channels), H5T_NATIVE_UINT16, 0) |
                ins(hd, "active_channels", H(active_channels), H5T_NATIVE_UINT16, 0) |
-               ins(hd, "channel_mask", H(channel_mask), array_of(H5T_NATIVE_UINT64, ISMRMRD_CHANNEL_MASKS), 1) |
+               ins(hd, "channel_mask", H(channel_mask),
+                   array_of(H5T_NATIVE_UINT64, ISMRMRD_CHANNEL_MASKS), 1) |
                ins(hd, "discard_pre", H(discard_pre), H5T_NATIVE_UINT16, 0) |
                ins(hd, "discard_post", H(discard_post), H5T_NATIVE_UINT16, 0) |
                ins(hd, "center_sample", H(center_sample), H5T_NATIVE_UINT16, 0) |
@@ -75,10 +80,12 @@ static hid_t make_type(void)
                ins(hd, "read_dir", H(read_dir), array_of(H5T_NATIVE_FLOAT, 3), 1) |
                ins(hd, "phase_dir", H(phase_dir), array_of(H5T_NATIVE_FLOAT, 3), 1) |
                ins(hd, "slice_dir", H(slice_dir), array_of(H5T_NATIVE_FLOAT, 3), 1) |
-               ins(hd, "patient_table_position", H(patient_table_position), array_of(H5T_NATIVE_FLOAT, 3), 1) |
+               ins(hd, "patient_table_position", H(patient_table_position),
+                   array_of(H5T_NATIVE_FLOAT, 3), 1) |
                ins(hd, "idx", H(idx), idx, 0) |
                ins(hd, "user_int", H(user_int), array_of(H5T_NATIVE_INT32, ISMRMRD_USER_INTS), 1) |
-               ins(hd, "user_float", H(user_float), array_of(H5T_NATIVE_FLOAT, ISMRMRD_USER_FLOATS), 1);
+               ins(hd, "user_float", H(user_float), array_of(H5T_NATIVE_FLOAT, ISMRMRD_USER_FLOATS),
+                   1);
     if (!bad)
         bad |= ins(t, "head", offsetof(rec, head), hd, 0) |
                ins(t, "traj", offsetof(rec, traj), H5Tvlen_create(H5T_NATIVE_FLOAT), 1) |

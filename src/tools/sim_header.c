@@ -145,8 +145,8 @@ int gt_sim_header_xml(const gt_sim_opts *o, int noise, char **xml)
     if (xmlTextWriterStartDocument(x.w, NULL, "UTF-8", NULL) < 0)
         x.err = 1;
     open_el(&x, "ismrmrdHeader");
-    if (!x.err &&
-        xmlTextWriterWriteAttribute(x.w, BAD_CAST "xmlns", BAD_CAST "http://www.ismrm.org/ISMRMRD") < 0)
+    if (!x.err && xmlTextWriterWriteAttribute(x.w, BAD_CAST "xmlns",
+                                              BAD_CAST "http://www.ismrm.org/ISMRMRD") < 0)
         x.err = 1;
     el(&x, "version", "2");
     if (o->patient_id) {

@@ -43,7 +43,8 @@ int gt_sim_calib_parse(const char *s, gt_sim_calib *out)
     else if (s && !strcasecmp(s, "separate"))
         *out = GT_SIM_CALIB_SEPARATE;
     else
-        return gt_err_set(GT_EINVAL, "calibration mode '%s' is not interleaved, embedded or separate",
+        return gt_err_set(GT_EINVAL,
+                          "calibration mode '%s' is not interleaved, embedded or separate",
                           s ? s : "(null)");
     return 0;
 }
@@ -51,9 +52,12 @@ int gt_sim_calib_parse(const char *s, gt_sim_calib *out)
 const char *gt_sim_calib_name(gt_sim_calib c)
 {
     switch (c) {
-    case GT_SIM_CALIB_EMBEDDED: return "embedded";
-    case GT_SIM_CALIB_SEPARATE: return "separate";
-    default: return "interleaved";
+    case GT_SIM_CALIB_EMBEDDED:
+        return "embedded";
+    case GT_SIM_CALIB_SEPARATE:
+        return "separate";
+    default:
+        return "interleaved";
     }
 }
 
@@ -95,7 +99,8 @@ int gt_sim_opts_check(const gt_sim_opts *o)
         return gt_err_set(GT_EINVAL, "noise scan readouts %d not in 1..100000",
                           o->noise_scan_readouts);
     if (o->noise_in_scan < 0 || o->noise_in_scan > 100000)
-        return gt_err_set(GT_EINVAL, "noise readouts in scan %d not in 0..100000", o->noise_in_scan);
+        return gt_err_set(GT_EINVAL, "noise readouts in scan %d not in 0..100000",
+                          o->noise_in_scan);
     if (o->meas_id < 2 || o->meas_id > 99999)
         return gt_err_set(GT_EINVAL, "measurement number %d not in 2..99999", o->meas_id);
     if (!(o->tr_ms > 0.0 && o->tr_ms <= 1000.0) || !(o->rr_ms >= 100.0 && o->rr_ms <= 10000.0))
@@ -114,10 +119,7 @@ void gt_sim_measurement_id(const gt_sim_opts *o, int noise, char *buf, size_t n)
     snprintf(buf, n, "45188_118364457_118364462_%d", noise ? o->meas_id - 1 : o->meas_id);
 }
 
-static int acs_first(const gt_sim_opts *o)
-{
-    return o->e1 / 2 - o->acs / 2;
-}
+static int acs_first(const gt_sim_opts *o) { return o->e1 / 2 - o->acs / 2; }
 
 int gt_sim_separate_acs(const gt_sim_opts *o, int e1)
 {

@@ -39,23 +39,23 @@ static double soft(const ellipse *e, double x, double y, double eps)
 static int build(const gt_sim_opts *o, int slice, int phase, ellipse *e)
 {
     double t = o->slices > 1 ? (double)slice / (o->slices - 1) : 0.5; /* base 0 .. apex 1 */
-    double beat = 0.5 - 0.5 * cos(2.0 * PI * phase / o->phases);     /* 0 diastole, 1 systole */
-    double hs = 1.0 - 0.35 * t;                                        /* heart size */
+    double beat = 0.5 - 0.5 * cos(2.0 * PI * phase / o->phases);      /* 0 diastole, 1 systole */
+    double hs = 1.0 - 0.35 * t;                                       /* heart size */
     double hx = 0.06 + 0.05 * t, hy = 0.02 - 0.03 * t;
     double lv_out = 0.24 * hs * (1.0 - 0.10 * beat);
     double lv_in = 0.17 * hs * (1.0 - 0.32 * beat);
     int n = 0;
-    e[n++] = (ellipse){0.0, 0.0, 0.86, 0.66, 0.0, 0.80};             /* fat layer */
-    e[n++] = (ellipse){0.0, 0.0, 0.79, 0.59, 0.0, -0.35};            /* body */
-    e[n++] = (ellipse){-0.47, 0.06, 0.24, 0.36, 0.25, -0.37};        /* lungs */
+    e[n++] = (ellipse){0.0, 0.0, 0.86, 0.66, 0.0, 0.80};      /* fat layer */
+    e[n++] = (ellipse){0.0, 0.0, 0.79, 0.59, 0.0, -0.35};     /* body */
+    e[n++] = (ellipse){-0.47, 0.06, 0.24, 0.36, 0.25, -0.37}; /* lungs */
     e[n++] = (ellipse){0.47 - 0.04 * t, 0.06, 0.22, 0.35, -0.25, -0.37};
-    e[n++] = (ellipse){hx, hy, lv_out * 1.15, lv_out, 0.5, -0.15};   /* myocardium */
-    e[n++] = (ellipse){hx, hy, lv_in * 1.15, lv_in, 0.5, 0.70};      /* LV blood */
+    e[n++] = (ellipse){hx, hy, lv_out * 1.15, lv_out, 0.5, -0.15}; /* myocardium */
+    e[n++] = (ellipse){hx, hy, lv_in * 1.15, lv_in, 0.5, 0.70};    /* LV blood */
     e[n++] = (ellipse){hx - 0.21 * hs, hy + 0.07, 0.10 * hs * (1.0 - 0.2 * beat),
-                       0.15 * hs, 0.3, 0.60};                         /* RV blood */
-    e[n++] = (ellipse){0.0, -0.47, 0.07, 0.065, 0.0, 0.40};          /* spine */
-    e[n++] = (ellipse){0.13, -0.33, 0.045, 0.045, 0.0, 0.55};        /* aorta */
-    if (t > 0.3) /* liver towards the apex */
+                       0.15 * hs,      0.3,       0.60};      /* RV blood */
+    e[n++] = (ellipse){0.0, -0.47, 0.07, 0.065, 0.0, 0.40};   /* spine */
+    e[n++] = (ellipse){0.13, -0.33, 0.045, 0.045, 0.0, 0.55}; /* aorta */
+    if (t > 0.3)                                              /* liver towards the apex */
         e[n++] = (ellipse){-0.30, -0.22, 0.33 * t, 0.24 * t, 0.3, 0.18};
     return n;
 }
@@ -86,7 +86,8 @@ int gt_sim_phantom(const gt_sim_opts *o, int slice, int phase, gt_cf *img)
             if (m <= 0.0)
                 continue;
             double ph = 0.4 + sp + 0.6 * x - 0.4 * y + 0.3 * x * y + 0.25 * (x * x - y * y);
-            img[(size_t)(x0 + ix) + (size_t)iy * nx] = (float)(m * cos(ph)) + I * (float)(m * sin(ph));
+            img[(size_t)(x0 + ix) + (size_t)iy * nx] =
+                (float)(m * cos(ph)) + I * (float)(m * sin(ph));
         }
     }
     return 0;
@@ -100,7 +101,8 @@ static void coil_pos(const gt_sim_opts *o, int c, double *cx, double *cy, double
     int rings = o->coils > 8 ? 2 : 1;
     int per = (o->coils + rings - 1) / rings;
     int ring = c % rings, k = c / rings;
-    double th = 2.0 * PI * (k + 0.5 * ring + 0.5) / per + (gt_sim_rng_uniform(&r) - 0.5) * 0.3 / per;
+    double th =
+        2.0 * PI * (k + 0.5 * ring + 0.5) / per + (gt_sim_rng_uniform(&r) - 0.5) * 0.3 / per;
     double rad = 1.05 + 0.1 * gt_sim_rng_uniform(&r);
     *cx = rad * cos(th);
     *cy = 0.85 * rad * sin(th);
@@ -129,7 +131,8 @@ int gt_sim_coil_maps(const gt_sim_opts *o, int slice, gt_cf *maps)
                 double q = 1.0 + d2 / w2;
                 double mag = 1.0 / (q * sqrt(q));
                 double ph = ph0 + 1.5 * sqrt(d2);
-                m[(size_t)ix + (size_t)iy * nx] = (float)(mag * cos(ph)) + I * (float)(mag * sin(ph));
+                m[(size_t)ix + (size_t)iy * nx] =
+                    (float)(mag * cos(ph)) + I * (float)(mag * sin(ph));
             }
         }
     }
@@ -151,7 +154,8 @@ void gt_sim_noise_mixing(const gt_sim_opts *o, gt_cf *L)
          * neighbours' noise, as neighbouring coil elements do, and has its own
          * gain, so the covariance is neither identity nor diagonal. */
         /* Gains spread over 0.6..1.3 whatever the seed (receiver chains differ). */
-        L[i + (size_t)i * n] = (float)(0.6 + 0.5 * ((i * 5) % 7) / 6.0 + 0.2 * gt_sim_rng_uniform(&r));
+        L[i + (size_t)i * n] =
+            (float)(0.6 + 0.5 * ((i * 5) % 7) / 6.0 + 0.2 * gt_sim_rng_uniform(&r));
         for (int k = 1; k <= 2 && i - k >= 0; k++) {
             double amp = (k == 1 ? 0.35 : 0.12) * (0.5 + gt_sim_rng_uniform(&r));
             double ph = 2.0 * PI * gt_sim_rng_uniform(&r);

@@ -31,7 +31,8 @@ int sim_plan_build(const gt_sim_opts *o, sim_plan *p)
     int rc;
     memset(p, 0, sizeof(*p));
     /* Upper bound on lines: noise + per slice (ACS + phases * e1). */
-    size_t lcap = (size_t)o->noise_in_scan + (size_t)o->slices * ((size_t)o->phases + 1) * per_phase_max;
+    size_t lcap =
+        (size_t)o->noise_in_scan + (size_t)o->slices * ((size_t)o->phases + 1) * per_phase_max;
     p->lines = calloc(lcap ? lcap : 1, sizeof(*p->lines));
     if (!p->lines)
         return gt_err_set(GT_ENOMEM, "plan lines");
@@ -48,7 +49,8 @@ int sim_plan_build(const gt_sim_opts *o, sim_plan *p)
             for (int e = 0; e < o->e1; e++)
                 if (gt_sim_separate_acs(o, e))
                     p->lines[p->nlines++] = (sim_line){(uint16_t)e, GT_SIM_LINE_ACS};
-            rc = push_block(p, &bcap, (sim_block){SIM_BLOCK_SEP_ACS, s, 0, first, p->nlines - first});
+            rc = push_block(p, &bcap,
+                            (sim_block){SIM_BLOCK_SEP_ACS, s, 0, first, p->nlines - first});
             if (rc)
                 goto fail;
         }
@@ -59,7 +61,8 @@ int sim_plan_build(const gt_sim_opts *o, sim_plan *p)
                 if (k)
                     p->lines[p->nlines++] = (sim_line){(uint16_t)e, (uint8_t)k};
             }
-            rc = push_block(p, &bcap, (sim_block){SIM_BLOCK_IMAGING, s, ph, first, p->nlines - first});
+            rc = push_block(p, &bcap,
+                            (sim_block){SIM_BLOCK_IMAGING, s, ph, first, p->nlines - first});
             if (rc)
                 goto fail;
         }

@@ -17,10 +17,7 @@ static uint64_t splitmix64(uint64_t *x)
     return z ^ (z >> 31);
 }
 
-static inline uint64_t rotl(uint64_t x, int k)
-{
-    return (x << k) | (x >> (64 - k));
-}
+static inline uint64_t rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
 
 void gt_sim_rng_seed(gt_sim_rng *r, uint64_t seed, uint64_t stream)
 {
@@ -46,10 +43,7 @@ uint64_t gt_sim_rng_next(gt_sim_rng *r)
     return result;
 }
 
-double gt_sim_rng_uniform(gt_sim_rng *r)
-{
-    return (double)(gt_sim_rng_next(r) >> 11) * 0x1.0p-53;
-}
+double gt_sim_rng_uniform(gt_sim_rng *r) { return (double)(gt_sim_rng_next(r) >> 11) * 0x1.0p-53; }
 
 /* Open interval (0, 1), for logarithms. */
 static double uniform_open(gt_sim_rng *r)

@@ -27,12 +27,12 @@ typedef struct pool {
     sim_ctx *ctx;
     pthread_mutex_t mu;
     pthread_cond_t cv;
-    size_t next;     /* next block to claim */
-    size_t written;  /* blocks written */
+    size_t next;    /* next block to claim */
+    size_t written; /* blocks written */
     size_t nslots;
-    long *ready;     /* per slot: index of the block it holds, -1 none */
+    long *ready; /* per slot: index of the block it holds, -1 none */
     gt_cf **slots;
-    int err;         /* first error (GT_E*), 0 if none */
+    int err; /* first error (GT_E*), 0 if none */
     char detail[256];
 } pool;
 
@@ -140,7 +140,8 @@ static int write_block(const sim_ctx *c, sim_h5 *w, ISMRMRD_AcquisitionHeader *h
                            GT_ACQ_FLAG(ISMRMRD_ACQ_LAST_IN_PHASE);
         }
         if (last_all)
-            h.flags |= GT_ACQ_FLAG(GT_ACQ_LAST_IN_REPETITION) | GT_ACQ_FLAG(GT_ACQ_LAST_IN_MEASUREMENT);
+            h.flags |=
+                GT_ACQ_FLAG(GT_ACQ_LAST_IN_REPETITION) | GT_ACQ_FLAG(GT_ACQ_LAST_IN_MEASUREMENT);
         heads[j] = h;
     }
     return sim_h5_append(w, heads, data, stride, blk->count);
@@ -247,7 +248,8 @@ static int write_arrays(const sim_ctx *c, const ISMRMRD_Dataset *d)
     }
     for (size_t k = 0; k < n * ns; k++) /* (coil, slice) planes in order */
         for (size_t y = 0; y < e1; y++)
-            memcpy(maps + (k * e1 + y) * ro, c->maps + k * c->plane + y * c->nx + x0, sizeof(gt_cf) * ro);
+            memcpy(maps + (k * e1 + y) * ro, c->maps + k * c->plane + y * c->nx + x0,
+                   sizeof(gt_cf) * ro);
     size_t mdims[4] = {ro, e1, n, ns};
     rc = append_array(d, "coil_maps", ISMRMRD_CXFLOAT, 4, mdims, maps);
     if (rc)
@@ -420,7 +422,8 @@ int gt_sim_run(const gt_sim_opts *o, gt_sim_stats *st)
     if (st) {
         struct stat sb;
         st->readouts = plan.nlines;
-        st->noise_readouts = (uint64_t)o->noise_in_scan + (o->noise_scan ? (uint64_t)o->noise_scan_readouts : 0);
+        st->noise_readouts =
+            (uint64_t)o->noise_in_scan + (o->noise_scan ? (uint64_t)o->noise_scan_readouts : 0);
         st->bytes = stat(o->output, &sb) == 0 ? (uint64_t)sb.st_size : 0;
         clock_gettime(CLOCK_MONOTONIC, &t1);
         st->seconds = (double)(t1.tv_sec - t0.tv_sec) + 1e-9 * (double)(t1.tv_nsec - t0.tv_nsec);

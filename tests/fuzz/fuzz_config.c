@@ -11,8 +11,8 @@
 
 static int ser(const gt_config *c, char **xml, size_t *len)
 {
-    return gt_config_serialize_v2(c->readers, c->nreaders, c->writers, c->nwriters, &c->stream,
-                                  xml, len);
+    return gt_config_serialize_v2(c->readers, c->nreaders, c->writers, c->nwriters, &c->stream, xml,
+                                  len);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

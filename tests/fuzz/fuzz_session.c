@@ -94,10 +94,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     size -= 2;
 
     const char *dir = getenv("GT_FUZZ_CONFIG_DIR");
-    gt_session_opts o = {.config_dir = dir ? dir : "configs",
-                         .workdir = "/tmp",
-                         .home = ".",
-                         .conn_id = 1};
+    gt_session_opts o = {
+        .config_dir = dir ? dir : "configs", .workdir = "/tmp", .home = ".", .conn_id = 1};
     gt_session *s = NULL;
     if (gt_session_create(&o, &ops, &fk, &s) < 0)
         return 0;

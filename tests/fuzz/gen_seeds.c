@@ -14,8 +14,8 @@
 
 static const char *out_dir;
 
-static void put(const char *sub, const char *name, const uint8_t *pre, size_t npre,
-                const void *p, size_t n)
+static void put(const char *sub, const char *name, const uint8_t *pre, size_t npre, const void *p,
+                size_t n)
 {
     char path[1024];
     snprintf(path, sizeof path, "%s/%s", out_dir, sub);
@@ -166,12 +166,13 @@ int main(int argc, char **argv)
     out_dir = argv[2];
     mkdir(out_dir, 0755);
     char dir[1024];
-    static const char *cfgs[] = {"tests/data/config/v2_all_nodes.xml",
-                                 "tests/data/config/Generic_Cartesian_Grappa_RealTimeCine_Cloud.xml",
-                                 "configs/default.xml",
-                                 "configs/Generic_Cartesian_Grappa.xml",
-                                 "configs/Generic_Cartesian_Grappa_RealTimeCine_Distributed.xml",
-                                 "configs/Generic_Cartesian_Grappa_RealTimeCine_PureDistributed.xml"};
+    static const char *cfgs[] = {
+        "tests/data/config/v2_all_nodes.xml",
+        "tests/data/config/Generic_Cartesian_Grappa_RealTimeCine_Cloud.xml",
+        "configs/default.xml",
+        "configs/Generic_Cartesian_Grappa.xml",
+        "configs/Generic_Cartesian_Grappa_RealTimeCine_Distributed.xml",
+        "configs/Generic_Cartesian_Grappa_RealTimeCine_PureDistributed.xml"};
     for (size_t i = 0; i < sizeof cfgs / sizeof cfgs[0]; i++) {
         size_t n;
         char *x = slurp(src, cfgs[i], &n);

@@ -29,15 +29,24 @@ static herr_t collect(hid_t g, const char *name, const H5L_info_t *info, void *o
 static float magnitude(const ISMRMRD_Image *im, size_t i)
 {
     switch (im->head.data_type) {
-    case ISMRMRD_USHORT: return ((const uint16_t *)im->data)[i];
-    case ISMRMRD_SHORT: return ((const int16_t *)im->data)[i];
-    case ISMRMRD_UINT: return (float)((const uint32_t *)im->data)[i];
-    case ISMRMRD_INT: return (float)((const int32_t *)im->data)[i];
-    case ISMRMRD_FLOAT: return fabsf(((const float *)im->data)[i]);
-    case ISMRMRD_DOUBLE: return (float)fabs(((const double *)im->data)[i]);
-    case ISMRMRD_CXFLOAT: return cabsf(((const complex_float_t *)im->data)[i]);
-    case ISMRMRD_CXDOUBLE: return (float)cabs(((const complex_double_t *)im->data)[i]);
-    default: return 0;
+    case ISMRMRD_USHORT:
+        return ((const uint16_t *)im->data)[i];
+    case ISMRMRD_SHORT:
+        return ((const int16_t *)im->data)[i];
+    case ISMRMRD_UINT:
+        return (float)((const uint32_t *)im->data)[i];
+    case ISMRMRD_INT:
+        return (float)((const int32_t *)im->data)[i];
+    case ISMRMRD_FLOAT:
+        return fabsf(((const float *)im->data)[i]);
+    case ISMRMRD_DOUBLE:
+        return (float)fabs(((const double *)im->data)[i]);
+    case ISMRMRD_CXFLOAT:
+        return cabsf(((const complex_float_t *)im->data)[i]);
+    case ISMRMRD_CXDOUBLE:
+        return (float)cabs(((const complex_double_t *)im->data)[i]);
+    default:
+        return 0;
     }
 }
 

@@ -38,11 +38,24 @@ static gt_config *load_fixture(const char *name)
 
 Test(config, legacy_real_world_cloud_chain)
 {
-    static const char *names[] = {
-        "NoiseAdjust", "AsymmetricEcho", "RemoveROOversampling", "Distribute", "AccTrig",
-        "BucketToBuffer", "PrepRef", "CoilCompression", "Recon", "PartialFourierHandling",
-        "KSpaceFilter", "FOVAdjustment", "Scaling", "ImageArraySplit", "Collect",
-        "ComplexToFloatAttrib", "FloatToShortAttrib", "ImageFinish"};
+    static const char *names[] = {"NoiseAdjust",
+                                  "AsymmetricEcho",
+                                  "RemoveROOversampling",
+                                  "Distribute",
+                                  "AccTrig",
+                                  "BucketToBuffer",
+                                  "PrepRef",
+                                  "CoilCompression",
+                                  "Recon",
+                                  "PartialFourierHandling",
+                                  "KSpaceFilter",
+                                  "FOVAdjustment",
+                                  "Scaling",
+                                  "ImageArraySplit",
+                                  "Collect",
+                                  "ComplexToFloatAttrib",
+                                  "FloatToShortAttrib",
+                                  "ImageFinish"};
     gt_config *c = load_fixture("Generic_Cartesian_Grappa_RealTimeCine_Cloud.xml");
 
     cr_assert_eq(c->legacy, 1);
@@ -112,8 +125,9 @@ Test(config, legacy_python_gadget_becomes_external)
     cr_assert_str_eq(n->execute_name, "mod");
     cr_assert_str_eq(n->execute_type, "python");
     cr_assert_str_eq(n->execute_target, "Cls");
-    cr_assert_not_null(strstr(n->ext_config_xml, "<property name=\"python_module\" value=\"mod\"/>"),
-                       "%s", n->ext_config_xml);
+    cr_assert_not_null(
+        strstr(n->ext_config_xml, "<property name=\"python_module\" value=\"mod\"/>"), "%s",
+        n->ext_config_xml);
     gt_config_destroy(c);
 }
 
@@ -213,8 +227,7 @@ Test(config, unparsable_property)
 {
     cr_assert_eq(parse_err(V2("<gadget><classname>G</classname><property name=\"a\"/></gadget>")),
                  GT_ECONFIG);
-    cr_assert_not_null(strstr(gt_err_detail(), "Unable to parse property"), "%s",
-                       gt_err_detail());
+    cr_assert_not_null(strstr(gt_err_detail(), "Unable to parse property"), "%s", gt_err_detail());
 }
 
 Test(config, reference_chain_and_unresolvable)
@@ -269,8 +282,9 @@ Test(config, long_reference_chain_is_linear)
     char *x = malloc(cap);
     cr_assert_not_null(x);
     at += (size_t)snprintf(x + at, cap - at, "<configuration><version>2</version><stream>");
-    at += (size_t)snprintf(x + at, cap - at, "<gadget><name>g0</name><classname>G</classname>"
-                                             "<property name=\"p\" value=\"end\"/></gadget>");
+    at += (size_t)snprintf(x + at, cap - at,
+                           "<gadget><name>g0</name><classname>G</classname>"
+                           "<property name=\"p\" value=\"end\"/></gadget>");
     for (int i = 1; i < 3000; i++)
         at += (size_t)snprintf(x + at, cap - at,
                                "<gadget><name>g%d</name><classname>G</classname>"

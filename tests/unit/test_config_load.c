@@ -27,8 +27,8 @@ Test(config_load, refused_names)
     char longname[300];
     memset(longname, 'a', sizeof longname - 5);
     strcpy(longname + sizeof longname - 5, ".xml");
-    const char *bad[] = {"/etc/passwd", "../x.xml", "a/b.xml", ".hidden", "", "x..xml",
-                         "a\\b.xml", "tab\there.xml", "nl\n.xml", longname};
+    const char *bad[] = {"/etc/passwd", "../x.xml", "a/b.xml",       ".hidden",  "",
+                         "x..xml",      "a\\b.xml", "tab\there.xml", "nl\n.xml", longname};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         gt_config *c = (gt_config *)1;
         char *p = (char *)1;
@@ -113,9 +113,8 @@ Test(config_load, external_entities_refused)
                          "\"file://%s\">\n]>\n%s",
                          spath, roots[kind]);
             else /* parameter entity pulling an external DTD */
-                snprintf(doc, sizeof doc,
-                         "<!DOCTYPE r [<!ENTITY %% p SYSTEM \"%s\"> %%p;]>%s", spath,
-                         roots[kind]);
+                snprintf(doc, sizeof doc, "<!DOCTYPE r [<!ENTITY %% p SYSTEM \"%s\"> %%p;]>%s",
+                         spath, roots[kind]);
             int rc;
             if (kind == 0) {
                 gt_config *c = NULL;

@@ -109,8 +109,8 @@ Test(config_serialize, legacy_becomes_v2_with_main_key)
 {
     gt_config *c = NULL, *d;
     char *xml;
-    cr_assert_eq(gt_config_load(CFG_DIR, "Generic_Cartesian_Grappa_RealTimeCine_Cloud.xml", &c),
-                 0, "%s", gt_err_detail());
+    cr_assert_eq(gt_config_load(CFG_DIR, "Generic_Cartesian_Grappa_RealTimeCine_Cloud.xml", &c), 0,
+                 "%s", gt_err_detail());
     d = reparse(c, &xml);
     cr_assert_eq(d->legacy, 0);
     cr_assert_not_null(strstr(xml, "<version>2</version>"));
@@ -138,8 +138,8 @@ Test(config_serialize, worker_config_of_a_distributed_node_escapes_text)
     size_t len = 0;
     cr_assert_eq(gt_config_parse(src, strlen(src), &c), 0, "%s", gt_err_detail());
     const gt_cfg_node *n = &c->stream.nodes[0];
-    cr_assert_eq(gt_config_serialize_v2(n->readers, n->nreaders, n->writers, n->nwriters,
-                                        &n->inner, &xml, &len),
+    cr_assert_eq(gt_config_serialize_v2(n->readers, n->nreaders, n->writers, n->nwriters, &n->inner,
+                                        &xml, &len),
                  0);
     cr_assert_eq(gt_config_parse(xml, len, &w), 0, "%s", gt_err_detail());
     cr_assert_str_eq(w->readers[0].classname, "AcquisitionReader");

@@ -55,8 +55,20 @@ static int run_client(const char *in, const char *out, const char *config, const
     char port[16], log[4200];
     snprintf(port, sizeof port, "%d", srv.port);
     snprintf(log, sizeof log, "%s.log", out);
-    const char *argv[] = {"gadgetron_ismrmrd_client", "-a", "127.0.0.1", "-p", port, "-f", in,
-                          "-o", out, "-c", config, "-G", group, NULL};
+    const char *argv[] = {"gadgetron_ismrmrd_client",
+                          "-a",
+                          "127.0.0.1",
+                          "-p",
+                          port,
+                          "-f",
+                          in,
+                          "-o",
+                          out,
+                          "-c",
+                          config,
+                          "-G",
+                          group,
+                          NULL};
     return gt_test_run(argv, 120, log);
 }
 
@@ -109,8 +121,8 @@ Test(e2e, shepp_logan_matches_ismrmrd_reference_recon)
     char data[4200], out[4200];
     snprintf(data, sizeof data, "%s/shepp.h5", tmp);
     snprintf(out, sizeof out, "%s/out.h5", tmp);
-    const char *gen[] = {"/usr/bin/ismrmrd_generate_cartesian_shepp_logan", "-m", "64", "-c",
-                         "4", "-o", data, NULL};
+    const char *gen[] = {
+        "/usr/bin/ismrmrd_generate_cartesian_shepp_logan", "-m", "64", "-c", "4", "-o", data, NULL};
     cr_assert_eq(gt_test_run(gen, 60, NULL), 0, "ismrmrd_generate_cartesian_shepp_logan failed");
     const char *ref[] = {"/usr/bin/ismrmrd_recon_cartesian_2d", data, NULL};
     cr_assert_eq(gt_test_run(ref, 60, NULL), 0, "ismrmrd_recon_cartesian_2d failed");

@@ -88,8 +88,9 @@ Test(gpu, parse_spec)
 
 Test(gpu, bad_specs_are_einval_and_change_nothing)
 {
-    const char *bad[] = {"x", "-1", "", "0,", ",0", "1,x", "16", "0 ,1", " 0", "0,,1",
-                         "1e3", "99999999999999999999", "al", "nonee"};
+    const char *bad[] = {"x",  "-1",   "",   "0,",   ",0",  "1,x",
+                         "16", "0 ,1", " 0", "0,,1", "1e3", "99999999999999999999",
+                         "al", "nonee"};
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         gt_gpu_info info;
         memset(&info, 0x5a, sizeof(info));
@@ -144,7 +145,8 @@ Test(gpu, module_that_is_not_ours_is_rejected)
     int rc = gt_gpu_init("all", &info);
     /* libm.so.6 is not a path: access() fails, so it is "not found". */
     cr_assert_eq(rc, GT_ENOTFOUND, "rc %d: %s", rc, info.reason);
-    const char *candidates[] = {"/lib/x86_64-linux-gnu/libm.so.6", "/usr/lib/x86_64-linux-gnu/libm.so.6"};
+    const char *candidates[] = {"/lib/x86_64-linux-gnu/libm.so.6",
+                                "/usr/lib/x86_64-linux-gnu/libm.so.6"};
     for (size_t i = 0; i < 2; i++) {
         if (access(candidates[i], F_OK) != 0)
             continue;

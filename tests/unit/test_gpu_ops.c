@@ -147,10 +147,10 @@ typedef struct fft_case {
 } fft_case;
 
 static const fft_case fft_cases[] = {
-    {1, {1}, 3},        {1, {7}, 2},         {1, {8}, 3},          {1, {90}, 2},
-    {1, {6}, 1},        {1, {2}, 5},         {2, {90, 90}, 2},     {2, {64, 48}, 3},
-    {2, {7, 9}, 2},     {2, {30, 1}, 2},     {2, {1, 30}, 1},      {2, {10, 6}, 4},
-    {2, {256, 256}, 4}, {2, {90, 45}, 1},    {3, {6, 10, 14}, 2},  {3, {5, 4, 3}, 2},
+    {1, {1}, 3},        {1, {7}, 2},         {1, {8}, 3},         {1, {90}, 2},
+    {1, {6}, 1},        {1, {2}, 5},         {2, {90, 90}, 2},    {2, {64, 48}, 3},
+    {2, {7, 9}, 2},     {2, {30, 1}, 2},     {2, {1, 30}, 1},     {2, {10, 6}, 4},
+    {2, {256, 256}, 4}, {2, {90, 45}, 1},    {3, {6, 10, 14}, 2}, {3, {5, 4, 3}, 2},
     {3, {1, 1, 1}, 2},  {3, {12, 8, 18}, 1}, {3, {9, 10, 11}, 1},
 };
 
@@ -298,8 +298,8 @@ Test(gpu_ops, gemm_all_ops_strides_broadcast)
                 size_t na = sa_full * batch, nb = sb * batch, nc = sc * batch;
                 gt_cf *a = crand_vec(na), *b = crand_vec(nb), *c = crand_vec(nc);
                 gt_cf *ref = dup_vec(c, nc), *got = malloc(nc * sizeof(gt_cf));
-                cr_assert_eq(cpu->gemm(0, ta, tb, m, n, k, alpha, a, lda, sa, b, ldb, sb, beta,
-                                       ref, ldc, sc, batch),
+                cr_assert_eq(cpu->gemm(0, ta, tb, m, n, k, alpha, a, lda, sa, b, ldb, sb, beta, ref,
+                                       ldc, sc, batch),
                              0);
                 gt_cf *da = up(a, na * sizeof(gt_cf)), *db = up(b, nb * sizeof(gt_cf)),
                       *dc = up(c, nc * sizeof(gt_cf));
@@ -332,9 +332,9 @@ Test(gpu_ops, gemm_all_ops_strides_broadcast)
                  0);
     down(got, dc, m * n * sizeof(gt_cf));
     cr_assert_leq(nrmse_c(got, ref, m * n), 1e-5);
-    cr_assert_eq(gpu->gemm(0, GT_OP_N, GT_OP_N, m, n, k, alpha, da, 2, 0, db, k, 0, beta, dc, m, 0,
-                           1),
-                 GT_EINVAL);
+    cr_assert_eq(
+        gpu->gemm(0, GT_OP_N, GT_OP_N, m, n, k, alpha, da, 2, 0, db, k, 0, beta, dc, m, 0, 1),
+        GT_EINVAL);
     gpu->free(0, da);
     gpu->free(0, db);
     gpu->free(0, dc);
@@ -356,11 +356,10 @@ Test(gpu_ops, herk_full_hermitian_batched)
             seed = (uint32_t)(40 + t + 2 * zero_stride);
             gt_cf *a = crand_vec(na), *c = crand_vec(nc);
             gt_cf *ref = dup_vec(c, nc), *got = malloc(nc * sizeof(gt_cf));
-            cr_assert_eq(cpu->herk(0, trans, n, k, 0.7f, a, lda, sa, 0.3f, ref, ldc, sc, batch),
-                         0);
+            cr_assert_eq(cpu->herk(0, trans, n, k, 0.7f, a, lda, sa, 0.3f, ref, ldc, sc, batch), 0);
             gt_cf *da = up(a, na * sizeof(gt_cf)), *dc = up(c, nc * sizeof(gt_cf));
-            cr_assert_eq(gpu->herk(0, trans, n, k, 0.7f, da, lda, sa, 0.3f, dc, ldc, sc, batch),
-                         0, "%s", gt_err_detail());
+            cr_assert_eq(gpu->herk(0, trans, n, k, 0.7f, da, lda, sa, 0.3f, dc, ldc, sc, batch), 0,
+                         "%s", gt_err_detail());
             down(got, dc, nc * sizeof(gt_cf));
             double e = nrmse_c(got, ref, nc);
             cr_assert_leq(e, 1e-5, "trans %d zero_stride %d: %g", t, zero_stride, e);
@@ -493,8 +492,16 @@ static void check_solve(solve_kind kind)
     free(got);
 }
 
-Test(gpu_ops, posv_matches_cpu) { need_gpu(); check_solve(POSV); }
-Test(gpu_ops, gesv_matches_cpu) { need_gpu(); check_solve(GESV); }
+Test(gpu_ops, posv_matches_cpu)
+{
+    need_gpu();
+    check_solve(POSV);
+}
+Test(gpu_ops, gesv_matches_cpu)
+{
+    need_gpu();
+    check_solve(GESV);
+}
 Test(gpu_ops, gels_matches_cpu)
 {
     need_gpu();

@@ -64,8 +64,8 @@ Test(meta, number_formatting)
     gt_meta *m = NULL;
     cr_assert_eq(gt_meta_create(&m), 0);
     const double vals[] = {0.5, 1.0, 0.1, 3.14159, 1.0 / 3.0, -2.5e-7, 123456789.0, 0.0};
-    const char *want[] = {"0.5", "1", "0.1", "3.14159", "0.3333333333333333", "-2.5e-07",
-                          "123456789", "0"};
+    const char *want[] = {"0.5",      "1",         "0.1", "3.14159", "0.3333333333333333",
+                          "-2.5e-07", "123456789", "0"};
     for (size_t i = 0; i < sizeof vals / sizeof vals[0]; i++) {
         cr_assert_eq(gt_meta_append_double(m, "d", vals[i]), 0);
         cr_assert_str_eq(gt_meta_str(m, "d", i), want[i]);
@@ -117,12 +117,13 @@ Test(meta, accessors_defaults_set_and_remove)
 
 Test(meta, parse_ismrmrd_text)
 {
-    const char x[] = "<?xml version=\"1.0\"?>\n<ismrmrdMeta>\n\t<meta>\n\t\t<name>GADGETRON_DataRole"
-                     "</name>\n\t\t<value>Image</value>\n\t\t<value>GFactor</value>\n\t</meta>\n"
-                     "\t<meta><name>Empty</name></meta>\n"
-                     "\t<meta><name>GADGETRON_DataRole</name><value>More</value></meta>\n"
-                     "\t<meta><name>n</name><value><![CDATA[<raw>]]></value></meta>\n"
-                     "</ismrmrdMeta>\n\0";
+    const char x[] =
+        "<?xml version=\"1.0\"?>\n<ismrmrdMeta>\n\t<meta>\n\t\t<name>GADGETRON_DataRole"
+        "</name>\n\t\t<value>Image</value>\n\t\t<value>GFactor</value>\n\t</meta>\n"
+        "\t<meta><name>Empty</name></meta>\n"
+        "\t<meta><name>GADGETRON_DataRole</name><value>More</value></meta>\n"
+        "\t<meta><name>n</name><value><![CDATA[<raw>]]></value></meta>\n"
+        "</ismrmrdMeta>\n\0";
     gt_meta *m = NULL;
     cr_assert_eq(gt_meta_parse(x, sizeof x, &m), 0, "%s", gt_err_detail());
     cr_assert_eq(gt_meta_count(m), 2, "a <meta> without values adds nothing");

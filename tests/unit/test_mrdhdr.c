@@ -102,9 +102,9 @@ Test(mrdhdr, minimal_header_defaults)
     gt_mrd_header_destroy(h);
 }
 
-#define ENC(extra)                                                                          \
-    "<encoding><encodedSpace><matrixSize><x>8</x><y>4</y><z>1</z></matrixSize>"             \
-    "</encodedSpace><reconSpace><matrixSize><x>8</x><y>4</y><z>1</z></matrixSize>"          \
+#define ENC(extra)                                                                                 \
+    "<encoding><encodedSpace><matrixSize><x>8</x><y>4</y><z>1</z></matrixSize>"                    \
+    "</encodedSpace><reconSpace><matrixSize><x>8</x><y>4</y><z>1</z></matrixSize>"                 \
     "</reconSpace>" extra "</encoding>"
 
 Test(mrdhdr, two_encodings_noise_lowercase_and_trailing_nuls)
@@ -112,8 +112,8 @@ Test(mrdhdr, two_encodings_noise_lowercase_and_trailing_nuls)
     const char x[] = "<ismrmrdHeader><measurementInformation>"
                      "<measurementDependency><dependencyType>noise</dependencyType>"
                      "<measurementID>N1</measurementID></measurementDependency>"
-                     "</measurementInformation>" ENC("") ENC("<trajectory>radial</trajectory>")
-                     "</ismrmrdHeader>\0\0";
+                     "</measurementInformation>" ENC("")
+                         ENC("<trajectory>radial</trajectory>") "</ismrmrdHeader>\0\0";
     gt_mrd_header *h = NULL;
     cr_assert_eq(gt_mrd_header_parse(x, sizeof x, &h), 0, "%s", gt_err_detail());
     cr_assert_str_eq(h->noise_dependency, "N1");
@@ -125,8 +125,7 @@ Test(mrdhdr, two_encodings_noise_lowercase_and_trailing_nuls)
 
 Test(mrdhdr, missing_or_bad_content_is_edata)
 {
-    cr_assert_eq(parse_err("<ismrmrdHeader><measurementInformation/></ismrmrdHeader>"),
-                 GT_EDATA);
+    cr_assert_eq(parse_err("<ismrmrdHeader><measurementInformation/></ismrmrdHeader>"), GT_EDATA);
     cr_assert_not_null(strstr(gt_err_detail(), "encoding"), "%s", gt_err_detail());
     cr_assert_eq(parse_err("<ismrmrdHeader><encoding><reconSpace/></encoding></ismrmrdHeader>"),
                  GT_EDATA);
@@ -135,21 +134,20 @@ Test(mrdhdr, missing_or_bad_content_is_edata)
                            "</matrixSize></encodedSpace></encoding></ismrmrdHeader>"),
                  GT_EDATA);
     cr_assert_eq(parse_err("<ismrmrdHeader><acquisitionSystemInformation><receiverChannels>"
-                           "many</receiverChannels></acquisitionSystemInformation>" ENC("")
-                           "</ismrmrdHeader>"),
+                           "many</receiverChannels></acquisitionSystemInformation>" ENC(
+                               "") "</ismrmrdHeader>"),
                  GT_EDATA);
-    cr_assert_eq(parse_err("<ismrmrdHeader>" ENC("<encodingLimits><slice><minimum>3</minimum>"
-                                                 "<maximum>1</maximum></slice></encodingLimits>")
-                           "</ismrmrdHeader>"),
+    cr_assert_eq(parse_err("<ismrmrdHeader>" ENC(
+                     "<encodingLimits><slice><minimum>3</minimum>"
+                     "<maximum>1</maximum></slice></encodingLimits>") "</ismrmrdHeader>"),
                  GT_EDATA);
     cr_assert_eq(parse_err("<ismrmrdHeader>" ENC("<parallelImaging><accelerationFactor>"
                                                  "<kspace_encoding_step_1>0"
                                                  "</kspace_encoding_step_1></accelerationFactor>"
-                                                 "</parallelImaging>")
-                           "</ismrmrdHeader>"),
+                                                 "</parallelImaging>") "</ismrmrdHeader>"),
                  GT_EDATA);
-    cr_assert_eq(parse_err("<ismrmrdHeader>" ENC("") ENC("") ENC("") ENC("") ENC("") ENC("")
-                               ENC("") ENC("") ENC("") "</ismrmrdHeader>"),
+    cr_assert_eq(parse_err("<ismrmrdHeader>" ENC("") ENC("") ENC("") ENC("") ENC("") ENC("") ENC("")
+                               ENC("") ENC("") "</ismrmrdHeader>"),
                  GT_EDATA);
 }
 

@@ -414,12 +414,11 @@ Test(pipeline, bad_property_value)
 
 Test(pipeline, parallelprocess_unsupported)
 {
-    int rc = create_rc(
-        "<configuration><version>2</version><stream>"
-        "<gadget><classname>ImageFinishGadget</classname></gadget>"
-        "<parallelprocess workers=\"2\"><purestream>"
-        "<gadget><classname>ImageFinishGadget</classname></gadget>"
-        "</purestream></parallelprocess></stream></configuration>");
+    int rc = create_rc("<configuration><version>2</version><stream>"
+                       "<gadget><classname>ImageFinishGadget</classname></gadget>"
+                       "<parallelprocess workers=\"2\"><purestream>"
+                       "<gadget><classname>ImageFinishGadget</classname></gadget>"
+                       "</purestream></parallelprocess></stream></configuration>");
     cr_assert_eq(rc, GT_EUNSUPPORTED);
     cr_assert_str_eq(gt_err_detail(), "<parallelprocess> is not supported yet");
 }

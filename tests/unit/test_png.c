@@ -164,13 +164,26 @@ static void add_image(ISMRMRD_Dataset *d, const char *var, uint16_t type, int sl
     for (size_t i = 0; i < (size_t)nx * ny; i++) {
         double v = scale * (double)(i % nx); /* a ramp along x */
         switch (type) {
-        case ISMRMRD_USHORT: ((uint16_t *)im.data)[i] = (uint16_t)v; break;
-        case ISMRMRD_FLOAT: ((float *)im.data)[i] = (float)v; break;
-        case ISMRMRD_CXFLOAT: ((float complex *)im.data)[i] = (float)v * I; break;
-        case ISMRMRD_CXDOUBLE: ((double complex *)im.data)[i] = -v; break;
-        case ISMRMRD_INT: ((int32_t *)im.data)[i] = (int32_t)v; break;
-        case ISMRMRD_DOUBLE: ((double *)im.data)[i] = v; break;
-        default: cr_assert_fail("type");
+        case ISMRMRD_USHORT:
+            ((uint16_t *)im.data)[i] = (uint16_t)v;
+            break;
+        case ISMRMRD_FLOAT:
+            ((float *)im.data)[i] = (float)v;
+            break;
+        case ISMRMRD_CXFLOAT:
+            ((float complex *)im.data)[i] = (float)v * I;
+            break;
+        case ISMRMRD_CXDOUBLE:
+            ((double complex *)im.data)[i] = -v;
+            break;
+        case ISMRMRD_INT:
+            ((int32_t *)im.data)[i] = (int32_t)v;
+            break;
+        case ISMRMRD_DOUBLE:
+            ((double *)im.data)[i] = v;
+            break;
+        default:
+            cr_assert_fail("type");
         }
     }
     cr_assert_eq(ismrmrd_append_image(d, var, &im), ISMRMRD_NOERROR);
@@ -264,7 +277,8 @@ Test(png, export_latest_group_all_types_and_montage)
     /* one series only, an explicit group */
     char out2[4200];
     snprintf(out2, sizeof out2, "%s/png2", tmp);
-    gt_png_export_opts o2 = {.file = file, .group = "2024-01-01 10:00:00", .outdir = out2, .series = 9};
+    gt_png_export_opts o2 = {
+        .file = file, .group = "2024-01-01 10:00:00", .outdir = out2, .series = 9};
     cr_assert_eq(gt_png_export_h5(&o2, &st), 0, "%s", gt_err_detail());
     cr_assert_eq(st.images, 1);
     cr_assert(exists(out2, "image_9_slc0_phs0_0.png"));

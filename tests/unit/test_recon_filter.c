@@ -228,8 +228,8 @@ Test(recon_filter, scale_auto)
     cr_assert_eq(gt_array_alloc(&img, GT_DT_C64, GT_LOC_CPU, 4, d), 0);
     float f = 0;
     cr_assert_eq(gt_recon_scale_auto(&img, 64, 4095, &f), 0);
-    cr_assert_float_eq(f, 2048.0f, 1e-3); /* maxI -> 1 (< min) */
-    ((gt_cf *)img.data)[16 * 15] = 100.0f;  /* inside the middle 24 blocks */
+    cr_assert_float_eq(f, 2048.0f, 1e-3);  /* maxI -> 1 (< min) */
+    ((gt_cf *)img.data)[16 * 15] = 100.0f; /* inside the middle 24 blocks */
     cr_assert_eq(gt_recon_scale_auto(&img, 64, 4095, &f), 0);
     cr_assert_float_eq(f, 4.0f, 1e-6);
     ((gt_cf *)img.data)[16 * 15] = 2000.0f;

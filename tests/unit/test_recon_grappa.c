@@ -109,8 +109,8 @@ static void run_grappa(run *r, size_t R, size_t acs_lines)
     make_maps(&r->acs, &r->maps);
     undersample(&r->full, R, &r->under);
     cr_assert_eq(gt_grappa_pattern_make(R, GT_GRAPPA_KSIZE_RO, GT_GRAPPA_KSIZE_E1, 1, &r->p), 0);
-    cr_assert_eq(gt_grappa_calibrate(&r->p, &r->acs, NCHA, GT_GRAPPA_LAMBDA, &r->ker), 0,
-                 "%s", gt_err_detail());
+    cr_assert_eq(gt_grappa_calibrate(&r->p, &r->acs, NCHA, GT_GRAPPA_LAMBDA, &r->ker), 0, "%s",
+                 gt_err_detail());
     cr_assert_eq(gt_grappa_conv_kernel(&r->p, &r->ker, &r->conv), 0);
     cr_assert_eq(gt_grappa_unmixing(&r->p, &r->conv, &r->maps, &r->unmix, &r->g), 0, "%s",
                  gt_err_detail());
@@ -119,8 +119,8 @@ static void run_grappa(run *r, size_t R, size_t acs_lines)
 
 static void run_free(run *r)
 {
-    gt_array *a[] = {&r->full, &r->acs, &r->maps, &r->under, &r->ker,
-                     &r->conv, &r->unmix, &r->g, &r->img};
+    gt_array *a[] = {&r->full, &r->acs,   &r->maps, &r->under, &r->ker,
+                     &r->conv, &r->unmix, &r->g,    &r->img};
     for (size_t i = 0; i < sizeof(a) / sizeof(a[0]); i++)
         gt_array_free(a[i]);
 }

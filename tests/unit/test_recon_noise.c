@@ -40,8 +40,9 @@ static void make_L(gt_cf *L)
     memset(L, 0, CHA * CHA * sizeof(gt_cf));
     for (size_t j = 0; j < CHA; j++)
         for (size_t i = j; i < CHA; i++)
-            L[i + CHA * j] = i == j ? (float)(1.0 + 0.5 * j)
-                                    : (float)(0.4 * ph_randn(&st)) + I * (float)(0.4 * ph_randn(&st));
+            L[i + CHA * j] = i == j
+                                 ? (float)(1.0 + 0.5 * j)
+                                 : (float)(0.4 * ph_randn(&st)) + I * (float)(0.4 * ph_randn(&st));
 }
 
 Test(recon_noise, whitening_gives_scaled_identity)

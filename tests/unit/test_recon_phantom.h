@@ -17,7 +17,8 @@ static inline void ph_object(gt_cf *f, size_t n0, size_t n1, int with_phase)
 {
     for (size_t y = 0; y < n1; y++)
         for (size_t x = 0; x < n0; x++) {
-            double u = ((double)x - n0 / 2.0) / (0.36 * n0), v = ((double)y - n1 / 2.0) / (0.30 * n1);
+            double u = ((double)x - n0 / 2.0) / (0.36 * n0),
+                   v = ((double)y - n1 / 2.0) / (0.30 * n1);
             double r2 = u * u + v * v;
             double m = exp(-pow(r2, 4.0));
             m *= 1.0 + 0.5 * exp(-((u - 0.3) * (u - 0.3) + v * v) / 0.05) -

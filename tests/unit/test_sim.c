@@ -158,14 +158,17 @@ Test(sim, same_seed_same_bytes_other_seed_other_noise)
     o.seed = 2;
     cr_assert_eq(gt_sim_run(&o, NULL), 0);
 
-    acqs a = read_acqs(p1, "/dataset"), b = read_acqs(p2, "/dataset"), c = read_acqs(p3, "/dataset");
+    acqs a = read_acqs(p1, "/dataset"), b = read_acqs(p2, "/dataset"),
+         c = read_acqs(p3, "/dataset");
     cr_assert_eq(a.n, b.n);
     cr_assert_eq(a.n, c.n);
     size_t differ = 0;
     for (uint32_t i = 0; i < a.n; i++) {
         size_t bytes = ismrmrd_size_of_acquisition_data(&a.a[i]);
-        cr_assert_eq(memcmp(&a.a[i].head, &b.a[i].head, sizeof(a.a[i].head)), 0, "header %u differs", i);
-        cr_assert_eq(memcmp(a.a[i].data, b.a[i].data, bytes), 0, "readout %u differs for the same seed", i);
+        cr_assert_eq(memcmp(&a.a[i].head, &b.a[i].head, sizeof(a.a[i].head)), 0,
+                     "header %u differs", i);
+        cr_assert_eq(memcmp(a.a[i].data, b.a[i].data, bytes), 0,
+                     "readout %u differs for the same seed", i);
         cr_assert_eq(memcmp(&a.a[i].head, &c.a[i].head, sizeof(a.a[i].head)), 0);
         differ += memcmp(a.a[i].data, c.a[i].data, bytes) != 0;
     }
@@ -379,7 +382,8 @@ static void check_common(const gt_sim_opts *o, const acqs *r)
             ns += h->slice_dir[k] * h->slice_dir[k];
             rp += h->read_dir[k] * h->phase_dir[k];
         }
-        cr_assert(fabs(nr - 1) < 1e-4 && fabs(np - 1) < 1e-4 && fabs(ns - 1) < 1e-4 && fabs(rp) < 1e-4,
+        cr_assert(fabs(nr - 1) < 1e-4 && fabs(np - 1) < 1e-4 && fabs(ns - 1) < 1e-4 &&
+                      fabs(rp) < 1e-4,
                   "directions not orthonormal");
         cr_assert_lt(h->physiology_time_stamp[0], (uint32_t)(o->rr_ms / 2.5) + 1);
         if (i > 0)
@@ -396,7 +400,8 @@ static void check_common(const gt_sim_opts *o, const acqs *r)
             for (int k = 0; k < 3; k++)
                 dz += (h->position[k] - f->position[k]) * h->slice_dir[k];
             double want = h->idx.slice * (o->slice_mm + o->gap_mm);
-            cr_assert_float_eq(dz, want, 1e-3, "slice %u offset %g want %g", h->idx.slice, dz, want);
+            cr_assert_float_eq(dz, want, 1e-3, "slice %u offset %g want %g", h->idx.slice, dz,
+                               want);
         }
     }
 }
@@ -426,7 +431,8 @@ static void interleaved_case(int R)
                 const ISMRMRD_Acquisition *a = &r.a[i++];
                 cr_assert_eq(a->head.idx.slice, s);
                 cr_assert_eq(a->head.idx.phase, p);
-                cr_assert_eq(a->head.idx.kspace_encode_step_1, e, "R=%d slice %d phase %d", R, s, p);
+                cr_assert_eq(a->head.idx.kspace_encode_step_1, e, "R=%d slice %d phase %d", R, s,
+                             p);
                 cr_assert(!has(a, 20) && !has(a, 21) && !has(a, 19), "unexpected flags %llx",
                           (unsigned long long)a->head.flags);
                 cr_assert_eq(has(a, 7), e == p % R, "FIRST_IN_SLICE");
@@ -582,7 +588,8 @@ Test(sim, ground_truth_matches_ifft_rss_of_full_noiseless_data)
             for (size_t e = 1; e < ny; e++)
                 if (line_energy[e] > line_energy[peak])
                     peak = e;
-            cr_assert_leq(abs((int)peak - 12), 2, "k-space energy peaks at line %zu, not the centre", peak);
+            cr_assert_leq(abs((int)peak - 12), 2,
+                          "k-space energy peaks at line %zu, not the centre", peak);
             size_t n2[2] = {nx, ny};
             cr_assert_eq(gt_fftc_host(k, 2, n2, nc, GT_FFT_INVERSE), 0);
             for (size_t y = 0; y < ny; y++)
@@ -607,7 +614,8 @@ Test(sim, ground_truth_matches_ifft_rss_of_full_noiseless_data)
                 for (size_t y = 0; y < ny; y++)
                     for (size_t x = 0; x < x0 / 2; x++)
                         outside += cabsf(k[c * plane + y * nx + x]);
-            cr_assert_lt(outside, 1e-3 * mx * nc * ny * x0 / 2, "object leaks into the readout margin");
+            cr_assert_lt(outside, 1e-3 * mx * nc * ny * x0 / 2,
+                         "object leaks into the readout margin");
         }
     /* phases differ (the heart beats), slices differ */
     size_t pl = ro * ny;
@@ -684,10 +692,12 @@ Test(sim, noise_scan_is_flagged_and_correlated)
                 off = cabs(c) > off ? cabs(c) : off;
             }
         }
-    cr_assert_lt(sqrt(num / den), 0.05, "sample covariance differs from the truth by %g", sqrt(num / den));
+    cr_assert_lt(sqrt(num / den), 0.05, "sample covariance differs from the truth by %g",
+                 sqrt(num / den));
     diag /= n;
     cr_assert_gt(diag, 2 * 0.5 * 0.5 * 0.3, "noise power %g too small", diag);
-    cr_assert_gt(off / diag, 0.1, "covariance is (nearly) diagonal: max off-diagonal %g", off / diag);
+    cr_assert_gt(off / diag, 0.1, "covariance is (nearly) diagonal: max off-diagonal %g",
+                 off / diag);
     cr_assert_gt(dmax / dmin, 1.1, "all channels have the same noise power");
     free(truth);
     free_acqs(&r);

@@ -166,7 +166,7 @@ int gt_test_server_start(gt_test_server *s, const char *const *extra_args)
     size_t n = strlen(s->dir) + 8;
     s->workdir = malloc(n);
     snprintf(s->workdir, n, "%s/work", s->dir);
-    const char *argv[64] = {"gadgetron", "-p",        "0",     "--port-file", portfile,
+    const char *argv[64] = {"gadgetron", "-p",       "0",           "--port-file", portfile,
                             "-W",        s->workdir, "--log-level", "info"};
     size_t k = 9;
     for (size_t i = 0; extra_args && extra_args[i] && k < 63; i++)

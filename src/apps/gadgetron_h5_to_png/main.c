@@ -10,16 +10,17 @@
 
 static void usage(FILE *f)
 {
-    fprintf(f, "Usage: gadgetron_h5_to_png -f FILE [-g GROUP] [-o OUTDIR] [--series N] [--montage]\n"
-               "Writes OUTDIR/image_<series>_slc<S>_phs<P>_<index>.png for every image in\n"
-               "GROUP/image_<series> (8-bit, window 0..99.5th percentile; complex as magnitude).\n\n"
-               "  -f, --file FILE     HDF5 file written by gadgetron_ismrmrd_client (required)\n"
-               "  -g, --group NAME    output group (default: the most recent one in the file)\n"
-               "  -o, --outdir DIR    output folder, created if missing (default .)\n"
-               "  -s, --series N      only series N (default: all)\n"
-               "  -m, --montage       also write image_<series>_montage.png (slices x phases)\n"
-               "  -q, --quiet         no summary line\n"
-               "  -h, --help          this text\n");
+    fprintf(f,
+            "Usage: gadgetron_h5_to_png -f FILE [-g GROUP] [-o OUTDIR] [--series N] [--montage]\n"
+            "Writes OUTDIR/image_<series>_slc<S>_phs<P>_<index>.png for every image in\n"
+            "GROUP/image_<series> (8-bit, window 0..99.5th percentile; complex as magnitude).\n\n"
+            "  -f, --file FILE     HDF5 file written by gadgetron_ismrmrd_client (required)\n"
+            "  -g, --group NAME    output group (default: the most recent one in the file)\n"
+            "  -o, --outdir DIR    output folder, created if missing (default .)\n"
+            "  -s, --series N      only series N (default: all)\n"
+            "  -m, --montage       also write image_<series>_montage.png (slices x phases)\n"
+            "  -q, --quiet         no summary line\n"
+            "  -h, --help          this text\n");
 }
 
 int main(int argc, char **argv)
@@ -39,24 +40,39 @@ int main(int argc, char **argv)
         if (ch == -1)
             break;
         switch (ch) {
-        case 'f': o.file = optarg; break;
-        case 'g': o.group = optarg; break;
-        case 'o': o.outdir = optarg; break;
+        case 'f':
+            o.file = optarg;
+            break;
+        case 'g':
+            o.group = optarg;
+            break;
+        case 'o':
+            o.outdir = optarg;
+            break;
         case 's': {
             char *end;
             errno = 0;
             long v = strtol(optarg, &end, 10);
             if (errno || end == optarg || *end || v < 0 || v > INT_MAX) {
-                fprintf(stderr, "gadgetron_h5_to_png: --series: '%s' is not a series number\n", optarg);
+                fprintf(stderr, "gadgetron_h5_to_png: --series: '%s' is not a series number\n",
+                        optarg);
                 return 2;
             }
             o.series = (int)v;
             break;
         }
-        case 'm': o.montage = 1; break;
-        case 'q': quiet = 1; break;
-        case 'h': usage(stdout); return 0;
-        default: usage(stderr); return 2;
+        case 'm':
+            o.montage = 1;
+            break;
+        case 'q':
+            quiet = 1;
+            break;
+        case 'h':
+            usage(stdout);
+            return 0;
+        default:
+            usage(stderr);
+            return 2;
         }
     }
     if (optind < argc) {
