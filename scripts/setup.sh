@@ -5,7 +5,7 @@
 set -euo pipefail
 
 PKGS=(
-  build-essential cmake pkg-config
+  build-essential cmake pkg-config clang-format
   libuv1-dev libjansson-dev libxml2-dev libhdf5-dev
   libismrmrd-dev ismrmrd-tools hdf5-tools
   libfftw3-dev libopenblas-dev liblapacke-dev

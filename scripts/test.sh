@@ -11,6 +11,13 @@ jobs=$(nproc 2>/dev/null || echo 2)
 
 bash scripts/setup.sh
 
+# One .clang-format at the root; every C file follows it.
+echo "== format check"
+if ! git ls-files '*.c' '*.h' | xargs clang-format --dry-run -Werror; then
+  echo "== some files are not clang-formatted (run: git ls-files '*.c' '*.h' | xargs clang-format -i)" >&2
+  exit 1
+fi
+
 run_suite() { # build-dir, extra cmake args...
   local dir=$1; shift
   echo "== configure $dir $*"
