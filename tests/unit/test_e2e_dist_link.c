@@ -57,8 +57,4 @@ Test(e2e_dist_link, queued_jobs_with_large_input_do_not_stall)
     cr_assert_eq(e2e_read_images(out, "recon", &a, &na), 0);
     cr_expect_eq(na, (size_t)(3 * 8), "images");
     e2e_free_images(a, na);
-    (void)expect_same_images;
-    (void)simulate;
-    (void)legacy_fmt;
-    (void)start_workers;
 }

@@ -21,12 +21,15 @@
 #define PHASES 3
 #define MATRIX 32
 
+/* Each test file uses a subset of these helpers. */
+#define DIST_HELPER static __attribute__((unused))
+
 static gt_test_server workers[NW];
 static gt_test_server gateway;
 static int nworkers_started, gateway_started;
 static char *tmp;
 
-static void start_workers(void)
+DIST_HELPER void start_workers(void)
 {
     for (int i = 0; i < NW; i++) {
         cr_assert_eq(gt_test_server_start(&workers[i], NULL), 0, "worker %d did not start", i);
@@ -36,7 +39,7 @@ static void start_workers(void)
 
 /* Starts the gateway with GADGETRON_REMOTE_WORKER_COMMAND = cmd (NULL:
  * unset) in its environment only. */
-static void start_gateway(const char *cmd)
+DIST_HELPER void start_gateway(const char *cmd)
 {
     if (cmd)
         setenv("GADGETRON_REMOTE_WORKER_COMMAND", cmd, 1);
@@ -50,7 +53,7 @@ static void start_gateway(const char *cmd)
 
 /* "echo ["127.0.0.1:P1", ...]" for the given workers (-1 ends the list);
  * a port of 0 lists a closed port. */
-static void echo_command(char *buf, size_t len, const int *ports, int n)
+DIST_HELPER void echo_command(char *buf, size_t len, const int *ports, int n)
 {
     size_t o = (size_t)snprintf(buf, len, "echo [");
     for (int i = 0; i < n; i++)
@@ -58,13 +61,13 @@ static void echo_command(char *buf, size_t len, const int *ports, int n)
     snprintf(buf + o, len - o, "]");
 }
 
-static void fleet_setup(void)
+DIST_HELPER void fleet_setup(void)
 {
     tmp = gt_test_tmpdir();
     cr_assert_not_null(tmp);
 }
 
-static void fleet_teardown(void)
+DIST_HELPER void fleet_teardown(void)
 {
     for (int i = 0; i < nworkers_started; i++) {
         if (workers[i].pid > 0 && !workers[i].exited)
@@ -81,7 +84,7 @@ static void fleet_teardown(void)
     free(tmp);
 }
 
-static void simulate(const char *path)
+DIST_HELPER void simulate(const char *path)
 {
     gt_sim_opts o;
     gt_sim_opts_default(&o);
@@ -95,7 +98,7 @@ static void simulate(const char *path)
     cr_assert_eq(gt_sim_run(&o, NULL), 0, "simulation failed");
 }
 
-static void write_text(const char *path, const char *text)
+DIST_HELPER void write_text(const char *path, const char *text)
 {
     FILE *f = fopen(path, "w");
     cr_assert_not_null(f, "cannot write %s", path);
@@ -104,8 +107,8 @@ static void write_text(const char *path, const char *text)
 }
 
 /* Runs the client with an inline config file (-C); returns its status. */
-static int run_client(int port, const char *in, const char *out, const char *config_path,
-                      const char *log)
+DIST_HELPER int run_client(int port, const char *in, const char *out, const char *config_path,
+                           const char *log)
 {
     char p[16];
     snprintf(p, sizeof p, "%d", port);
@@ -126,8 +129,8 @@ static int run_client(int port, const char *in, const char *out, const char *con
     return gt_test_run(argv, 120, log);
 }
 
-static int run_client_named(int port, const char *in, const char *out, const char *config,
-                            const char *log)
+DIST_HELPER int run_client_named(int port, const char *in, const char *out, const char *config,
+                                 const char *log)
 {
     char p[16];
     snprintf(p, sizeof p, "%d", port);
@@ -150,7 +153,7 @@ static int run_client_named(int port, const char *in, const char *out, const cha
 
 /* Every (slice, phase) exactly once, and each image equal to the
  * reference's image of the same (slice, phase) within rel_tol NRMSE. */
-static void expect_same_images(const char *out, const char *ref, double rel_tol)
+DIST_HELPER void expect_same_images(const char *out, const char *ref, double rel_tol)
 {
     e2e_image *a, *b;
     size_t na, nb;
@@ -181,7 +184,51 @@ static void expect_same_images(const char *out, const char *ref, double rel_tol)
 }
 
 /* Number of lines of the gateway log containing needle. */
-static int log_count(const gt_test_server *s, const char *needle)
+/* Images keyed by their header indices: same set in both files, every
+ * image within tol0 (slice 0) / tol (later slices) relative L2 of its
+ * counterpart. Returns the largest relative L2 over slices > 0. */
+DIST_HELPER int same_key(const ISMRMRD_ImageHeader *a, const ISMRMRD_ImageHeader *b)
+{
+    return a->image_series_index == b->image_series_index && a->slice == b->slice &&
+           a->phase == b->phase && a->set == b->set && a->contrast == b->contrast &&
+           a->repetition == b->repetition && a->average == b->average;
+}
+
+DIST_HELPER double compare_keyed(const char *outp, const char *refp, double tol0, double tol)
+{
+    e2e_image *a, *b;
+    size_t na, nb;
+    cr_assert_eq(e2e_read_images(outp, "recon", &a, &na), 0, "cannot read %s", outp);
+    cr_assert_eq(e2e_read_images(refp, "recon", &b, &nb), 0, "cannot read %s", refp);
+    cr_assert_eq(na, nb, "%s: %zu images, reference %zu", outp, na, nb);
+    cr_assert_gt(na, 0);
+    double worst = 0;
+    for (size_t i = 0; i < na; i++) {
+        size_t hits = 0, k = nb;
+        for (size_t m = 0; m < nb; m++)
+            if (same_key(&a[i].head, &b[m].head)) {
+                hits++;
+                k = m;
+            }
+        cr_assert_eq(hits, 1, "%s image %zu (series %u slice %u phase %u): %zu matches", outp, i,
+                     a[i].head.image_series_index, a[i].head.slice, a[i].head.phase, hits);
+        for (size_t m = 0; m < i; m++)
+            cr_assert(!same_key(&a[i].head, &a[m].head), "%s: duplicate image %zu", outp, i);
+        cr_assert_eq(a[i].n, b[k].n);
+        double e = gt_test_nrmse_f(a[i].mag, b[k].mag, a[i].n);
+        if (a[i].head.slice > 0 && e > worst)
+            worst = e;
+        cr_expect_leq(e, a[i].head.slice == 0 ? tol0 : tol,
+                      "%s image %zu (series %u slice %u phase %u type %u): relative L2 %.3g vs %s",
+                      outp, i, a[i].head.image_series_index, a[i].head.slice, a[i].head.phase,
+                      a[i].head.image_type, e, refp);
+    }
+    e2e_free_images(a, na);
+    e2e_free_images(b, nb);
+    return worst;
+}
+
+DIST_HELPER int log_count(const gt_test_server *s, const char *needle)
 {
     char path[4200];
     snprintf(path, sizeof path, "%s/server.log", s->dir);
@@ -198,7 +245,7 @@ static int log_count(const gt_test_server *s, const char *needle)
 
 /* Legacy Distribute/Collect around default.xml's reconstruction. %s: extra
  * distributor properties. */
-static const char legacy_fmt[] =
+DIST_HELPER const char legacy_fmt[] =
     "<?xml version=\"1.0\"?>\n"
     "<gadgetronStreamConfiguration xmlns=\"http://gadgetron.sf.net/gadgetron\">\n"
     "<reader><slot>1008</slot><dll>gadgetron_mricore</dll>"
@@ -234,7 +281,7 @@ static const char legacy_fmt[] =
     "</gadgetronStreamConfiguration>\n";
 
 /* v2 <distributed> of the same chain. %s: extra distributor properties. */
-static const char v2_fmt[] =
+DIST_HELPER const char v2_fmt[] =
     "<?xml version=\"1.0\"?>\n<configuration><version>2</version>\n"
     "<readers><reader><dll>gadgetron_core_readers</dll><classname>AcquisitionReader</classname></"
     "reader></readers>\n"
@@ -275,7 +322,7 @@ static const char v2_fmt[] =
     "classname></gadget>\n"
     "</stream>\n</configuration>\n";
 
-static void write_config(const char *path, const char *fmt, const char *extra)
+DIST_HELPER void write_config(const char *path, const char *fmt, const char *extra)
 {
     char buf[16384];
     snprintf(buf, sizeof buf, fmt, extra ? extra : "");
