@@ -69,7 +69,7 @@ typedef struct na_state {
     int pass_nonconformant;
     float rbw, dwell_preset;
     const char *folder, *prefix, *cov_in, *cov_out; /* borrowed (props, ctx) */
-    char **labels;                                  /* current header's coil names */
+    char **labels; /* current header's coil names (borrowed from ctx->header) */
     size_t nlabels;
     size_t *scale_only;
     size_t nscale_only;
@@ -190,8 +190,10 @@ static int na_init(gt_gadget *g)
         return 0;
     }
     st->rbw = h ? h->relative_noise_bandwidth : 0.793f;
-    if (h && h->xml && gt_noise_header_labels(h->xml, h->xml_len, &st->labels, &st->nlabels) < 0)
-        gt_log(GT_LOG_WARN, "%s: coil labels unreadable: %s", g->name, gt_err_detail());
+    if (h) {
+        st->labels = h->coil_labels;
+        st->nlabels = h->n_coil_labels;
+    }
     const char *so = gt_prop_str(g, "scale_only_channels_by_name");
     if (so && *so && (rc = parse_scale_only(g, st, so)) < 0)
         return rc;
@@ -449,7 +451,6 @@ static void na_fini(gt_gadget *g)
     gt_noise_acc_fini(&st->acc);
     gt_noise_cov_fini(&st->saved);
     gt_array_free(&st->w);
-    gt_noise_labels_free(st->labels, st->nlabels);
     free(st->scale_only);
     free(st->scratch);
 }
